@@ -1,0 +1,2 @@
+#include "services/card/domain/card_rules.h"
+#include "gtest/gtest.h"

@@ -1,0 +1,92 @@
+// The card service over gRPC: decode, validate, call the store, encode. Nothing else.
+// Uses gRPC's callback API: mutations are queued on the group-commit writer and the call finishes
+// when its write is durable, so no gRPC thread waits on a disk sync.
+#ifndef PERKS_SERVICES_CARD_RPC_CARD_SERVICE_H_
+#define PERKS_SERVICES_CARD_RPC_CARD_SERVICE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "perks/v1/card.grpc.pb.h"
+#include "services/card/store/card_store.h"
+#include "services/common/clock.h"
+#include "services/common/idempotency.h"
+#include "storage/db.h"
+#include "storage/writer.h"
+
+namespace perks::card {
+
+struct CardServiceOptions {
+  std::string db_path;
+  std::string id_hash_key;  // the installation's secret for hashing ID numbers
+  const Clock* clock = nullptr;
+  storage::WriterOptions writer;
+};
+
+class CardService final : public perks::v1::CardService::CallbackService {
+ public:
+  // Opens (or creates) the service's own database.
+  static absl::StatusOr<std::unique_ptr<CardService>> Open(const CardServiceOptions& options);
+  ~CardService() override;
+
+  // Finishes queued writes and closes the database. Call after the gRPC server has shut down.
+  absl::Status Close();
+
+  grpc::ServerUnaryReactor* CreateProgram(grpc::CallbackServerContext* ctx,
+                                          const perks::v1::CreateProgramRequest* req,
+                                          perks::v1::Program* resp) override;
+  grpc::ServerUnaryReactor* ListPrograms(grpc::CallbackServerContext* ctx,
+                                         const perks::v1::ListProgramsRequest* req,
+                                         perks::v1::ListProgramsResponse* resp) override;
+  grpc::ServerUnaryReactor* ImportMembers(grpc::CallbackServerContext* ctx,
+                                          const perks::v1::ImportMembersRequest* req,
+                                          perks::v1::ImportMembersResponse* resp) override;
+  grpc::ServerUnaryReactor* GetMember(grpc::CallbackServerContext* ctx,
+                                      const perks::v1::GetMemberRequest* req,
+                                      perks::v1::Member* resp) override;
+  grpc::ServerUnaryReactor* IssueCards(grpc::CallbackServerContext* ctx,
+                                       const perks::v1::IssueCardsRequest* req,
+                                       perks::v1::IssueCardsResponse* resp) override;
+  grpc::ServerUnaryReactor* ExportCards(grpc::CallbackServerContext* ctx,
+                                        const perks::v1::ExportCardsRequest* req,
+                                        perks::v1::ExportCardsResponse* resp) override;
+  grpc::ServerUnaryReactor* ChangeCardState(grpc::CallbackServerContext* ctx,
+                                            const perks::v1::ChangeCardStateRequest* req,
+                                            perks::v1::Card* resp) override;
+  grpc::ServerUnaryReactor* ReplaceCard(grpc::CallbackServerContext* ctx,
+                                        const perks::v1::ReplaceCardRequest* req,
+                                        perks::v1::ReplaceCardResponse* resp) override;
+  grpc::ServerUnaryReactor* LookupCard(grpc::CallbackServerContext* ctx,
+                                       const perks::v1::LookupCardRequest* req,
+                                       perks::v1::Card* resp) override;
+  grpc::ServerUnaryReactor* CreditBalance(grpc::CallbackServerContext* ctx,
+                                          const perks::v1::CreditBalanceRequest* req,
+                                          perks::v1::BalanceChange* resp) override;
+  grpc::ServerUnaryReactor* DebitBalance(grpc::CallbackServerContext* ctx,
+                                         const perks::v1::DebitBalanceRequest* req,
+                                         perks::v1::BalanceChange* resp) override;
+  grpc::ServerUnaryReactor* ListCardHistory(grpc::CallbackServerContext* ctx,
+                                            const perks::v1::ListCardHistoryRequest* req,
+                                            perks::v1::ListCardHistoryResponse* resp) override;
+
+ private:
+  CardService(std::unique_ptr<storage::Db> db, const CardServiceOptions& options);
+
+  using Apply = absl::AnyInvocable<absl::Status(storage::Txn&)>;
+  // Runs `apply` once per request id (services/common/idempotency.h) and finishes the call.
+  grpc::ServerUnaryReactor* Mutate(grpc::CallbackServerContext* ctx, std::string_view method,
+                                   const google::protobuf::Message& req,
+                                   google::protobuf::Message* resp, Apply apply);
+  Mutation MutationFor(grpc::CallbackServerContext* ctx, std::string_view request_id) const;
+
+  std::unique_ptr<storage::Db> db_;
+  std::unique_ptr<storage::GroupCommitWriter> writer_;
+  CardStore store_;
+  const Clock* clock_;
+  IdempotencyStore idempotency_;
+};
+
+}  // namespace perks::card
+
+#endif  // PERKS_SERVICES_CARD_RPC_CARD_SERVICE_H_

@@ -1,0 +1,24 @@
+// perkd: every Perks service in one process, each with its own RocksDB under --data-dir.
+#include "CLI/CLI.hpp"
+#include "services/perkd/server.h"
+
+int main(int argc, char** argv) {
+  perks::ServerOptions options;
+  int grace_s = 10;
+  CLI::App app{"perkd: the Perks server, every service in one process"};
+  app.add_option("--listen", options.listen, "host:port to serve on; port 0 picks a free one")
+      ->capture_default_str();
+  app.add_option("--data-dir", options.data_dir, "where each service keeps its database")
+      ->capture_default_str();
+  app.add_option("--services", options.services, "which services to run")->capture_default_str();
+  app.add_option("--max-message-bytes", options.message_bytes_max, "largest request accepted")
+      ->capture_default_str();
+  app.add_option("--max-concurrent-streams", options.concurrent_streams_max,
+                 "concurrent calls per connection")
+      ->capture_default_str();
+  app.add_option("--shutdown-grace-seconds", grace_s,
+                 "how long in-flight calls may take to finish on SIGTERM/SIGINT")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  return perks::ServeUntilSignalled(options, absl::Seconds(grace_s), "perkd");
+}

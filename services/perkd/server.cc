@@ -1,0 +1,160 @@
+#include "services/perkd/server.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <iostream>
+#include <filesystem>
+#include <fstream>
+
+#include <openssl/rand.h>
+
+#include "asio.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "services/card/rpc/card_service.h"
+#include "services/common/log.h"
+#include "services/common/personal.h"
+
+namespace perks {
+
+struct Server::Parts {
+  SystemClock system_clock;
+  std::unique_ptr<card::CardService> card;
+  std::unique_ptr<grpc::Server> grpc_server;
+};
+
+absl::StatusOr<std::string> LoadOrCreateIdHashKey(const std::string& data_dir) {
+  std::filesystem::path dir = std::filesystem::path(data_dir) / "secrets";
+  std::filesystem::path file = dir / "id-hash.key";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create ", dir.string(), ": ", ec.message()));
+  }
+  if (std::filesystem::exists(file)) {
+    std::ifstream in(file);
+    std::string hex;
+    in >> hex;
+    if (hex.size() < 32) {
+      return absl::DataLossError(absl::StrCat(
+          file.string(), " is damaged; restore it from backup (without it no member can be found "
+                         "by ID number)"));
+    }
+    return hex;
+  }
+  unsigned char raw[32];
+  if (RAND_bytes(raw, sizeof(raw)) != 1) return absl::InternalError("no randomness for the key");
+  std::string hex = HexEncode(std::string(reinterpret_cast<char*>(raw), sizeof(raw)));
+  std::filesystem::path tmp = dir / "id-hash.key.tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return absl::FailedPreconditionError(absl::StrCat("cannot write ", tmp.string()));
+  std::string line = hex + "\n";
+  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+            ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return absl::FailedPreconditionError(absl::StrCat("cannot write ", tmp.string()));
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) return absl::FailedPreconditionError(absl::StrCat("cannot write ", file.string()));
+  return hex;
+}
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
+  std::unique_ptr<Server> server(new Server());
+  server->parts_ = std::make_unique<Parts>();
+  Parts& parts = *server->parts_;
+  const Clock* clock = options.clock ? options.clock : &parts.system_clock;
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(options.message_bytes_max);
+  builder.SetMaxSendMessageSize(options.message_bytes_max);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.concurrent_streams_max);
+
+  for (const auto& name : options.services) {
+    if (name == "card") {
+      auto key = LoadOrCreateIdHashKey(options.data_dir);
+      if (!key.ok()) return key.status();
+      card::CardServiceOptions o;
+      o.db_path = (std::filesystem::path(options.data_dir) / "card").string();
+      o.id_hash_key = *key;
+      o.clock = clock;
+      o.writer.sync = options.sync_writes;
+      auto svc = card::CardService::Open(o);
+      if (!svc.ok()) return svc.status();
+      parts.card = std::move(*svc);
+      builder.RegisterService(parts.card.get());
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown service '", name, "'; this build has: card"));
+    }
+  }
+  parts.grpc_server = builder.BuildAndStart();
+  if (!parts.grpc_server || port == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", options.listen, "; is the port in use or the address wrong?"));
+  }
+  server->port_ = port;
+  auto* health = parts.grpc_server->GetHealthCheckService();
+  health->SetServingStatus(true);
+  for (const auto& name : options.services) {
+    health->SetServingStatus(absl::StrCat("perks.v1.", name == "card" ? "CardService" : name),
+                             true);
+  }
+  Log(LogLevel::kInfo, "server.started",
+      {{"port", std::to_string(port)}, {"services", absl::StrJoin(options.services, ",")},
+       {"data_dir", options.data_dir}});
+  return server;
+}
+
+std::shared_ptr<grpc::Channel> Server::InProcessChannel() {
+  return parts_->grpc_server->InProcessChannel(grpc::ChannelArguments());
+}
+
+void Server::Shutdown(absl::Duration grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  auto deadline = std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace);
+  parts_->grpc_server->GetHealthCheckService()->SetServingStatus(false);
+  parts_->grpc_server->Shutdown(deadline);
+  parts_->grpc_server->Wait();
+  if (parts_->card) {
+    absl::Status s = parts_->card->Close();
+    if (!s.ok()) Log(LogLevel::kError, "server.close_failed", {{"reason", s.ToString()}});
+  }
+  Log(LogLevel::kInfo, "server.stopped");
+}
+
+Server::~Server() { Shutdown(absl::Seconds(5)); }
+
+int ServeUntilSignalled(const ServerOptions& options, absl::Duration grace,
+                        std::string_view program) {
+  auto server = Server::Start(options);
+  if (!server.ok()) {
+    std::cerr << program << ": " << server.status().message() << "\n";
+    return 1;
+  }
+  std::cout << "listening on " << options.listen.substr(0, options.listen.rfind(':')) << ":"
+            << (*server)->port() << std::endl;
+  asio::io_context io;
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const asio::error_code& ec, int signo) {
+    if (ec) return;
+    Log(LogLevel::kInfo, "server.stopping", {{"signal", std::to_string(signo)}});
+    (*server)->Shutdown(grace);
+    io.stop();
+  });
+  io.run();
+  return 0;
+}
+
+}  // namespace perks
