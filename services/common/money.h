@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace perks {
 
@@ -19,6 +20,10 @@ inline std::optional<int64_t> AddFen(int64_t a_fen, int64_t b_fen) {
   if (__builtin_add_overflow(a_fen, b_fen, &out)) return std::nullopt;
   return out;
 }
+
+// Parses a yuan amount as people type it ("30", "30.5", "30.50") into fen, exactly: no floating
+// point. nullopt for anything else: a sign, more than two decimals, more than kAmountFenMax.
+std::optional<int64_t> ParseYuan(std::string_view text);
 
 // "12.34" for 1234 fen; "-0.05" for -5.
 std::string FormatYuan(int64_t amount_fen);
