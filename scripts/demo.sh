@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The one set-up command: installs what is missing, builds, and starts perkd on a demo data set
+# (the Bozhou member card and the Anqing green-travel card, 2,000 synthetic members with cards).
+# perkd keeps running in the foreground; Ctrl-C stops it cleanly. Run it again to restart on the
+# same data. PERKS_LISTEN (default 127.0.0.1:7400) and PERKS_DATA (default ./data/demo) override.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+./scripts/build.sh
+
+LISTEN="${PERKS_LISTEN:-127.0.0.1:7400}"
+DATA="${PERKS_DATA:-data/demo}"
+BIN=build
+mkdir -p "$DATA"
+
+"$BIN/services/perkd/perkd" --listen "$LISTEN" --data-dir "$DATA" >"$DATA/perkd.out" 2>"$DATA/perkd.log" &
+PERKD=$!
+trap 'kill -TERM $PERKD 2>/dev/null; wait $PERKD 2>/dev/null' INT TERM
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$DATA/perkd.out" 2>/dev/null && break
+  kill -0 $PERKD 2>/dev/null || { cat "$DATA/perkd.log"; echo "perkd did not start"; exit 1; }
+  sleep 0.1
+done
+ADDR=$(sed -n 's/^listening on //p' "$DATA/perkd.out")
+CTL=("$BIN/tools/perkctl/perkctl" --server "$ADDR" --actor demo)
+
+if [ ! -f "$DATA/demo-loaded" ]; then
+  echo "loading the demo data set…"
+  "${CTL[@]}" programs create --id bozhou-member --name "亳州工会会员卡" --bin 623668
+  "${CTL[@]}" programs create --id anqing-green --name "安庆绿色出行卡" --bin 623669 --length 19
+  "$BIN/tools/perkgen/perkgen" --count 2000 --seed 2026 --out "$DATA/members.csv"
+  "${CTL[@]}" members import "$DATA/members.csv" --issue-program bozhou-member --batch demo-bozhou
+  "${CTL[@]}" cards export --batch demo-bozhou --out "$DATA/cards.csv"
+  CARD=$(sed -n 2p "$DATA/cards.csv" | cut -d, -f2)
+  "${CTL[@]}" cards activate "$CARD" >/dev/null
+  "${CTL[@]}" balance credit "$CARD" --name transit --amount 30 --memo "green-travel activation gift" >/dev/null
+  touch "$DATA/demo-loaded"
+fi
+CARD=$(sed -n 2p "$DATA/cards.csv" | cut -d, -f2)
+
+cat <<MSG
+
+perkd is serving on $ADDR with the demo data in $DATA (logs: $DATA/perkd.log).
+Try, in another terminal:
+  export PERKS_SERVER=$ADDR
+  build/tools/perkctl/perkctl health
+  build/tools/perkctl/perkctl programs list
+  build/tools/perkctl/perkctl cards lookup $CARD
+  build/tools/perkctl/perkctl balance debit $CARD --name transit --amount 1.50
+  build/tools/perkctl/perkctl balance history $CARD
+(full card numbers of the demo batch are in $DATA/cards.csv)
+Ctrl-C stops perkd.
+MSG
+wait $PERKD
