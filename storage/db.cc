@@ -9,6 +9,7 @@
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
+#include "rocksdb/write_buffer_manager.h"
 #include "rocksdb/utilities/checkpoint.h"
 #include "storage/db_impl.h"
 
@@ -84,6 +85,9 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const DbOptions& options) {
   db_options.keep_log_file_num = 5;
   // A write with sync=false still survives a process kill; sync=true survives power loss too.
   db_options.manual_wal_flush = false;
+  // Memory stays bounded however large an import is: memtables of every family share one budget.
+  db_options.write_buffer_manager =
+      std::make_shared<rocksdb::WriteBufferManager>(options.memtables_bytes_max);
 
   // Every family already on disk must be opened, or RocksDB refuses; the unknown ones (written by
   // a newer build) are opened too so the version check below can give the clear message.

@@ -30,7 +30,8 @@ struct DbOptions {
   // The schema this build writes. A database written by a newer schema is refused.
   uint32_t schema_version = 1;
   size_t block_cache_bytes = 64 << 20;
-  size_t write_buffer_bytes = 64 << 20;
+  size_t write_buffer_bytes = 32 << 20;   // one memtable of one family
+  size_t memtables_bytes_max = 96 << 20;  // all memtables of all families together
 };
 
 // The largest scan a caller may ask for in one call.
