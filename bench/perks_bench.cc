@@ -108,8 +108,8 @@ int main(int argc, char** argv) {
   std::vector<std::pair<int64_t, int64_t>> rss_by_rows;  // (rows done, perkd VmHWM)
   int last_decile = 0;
   auto import_start = Clock::now();
-  auto summary = perks::tools::ImportMemberFile(
-      stub.get(), options, [&](int64_t done, int64_t total) {
+  auto summary =
+      perks::tools::ImportMemberFile(stub.get(), options, [&](int64_t done, int64_t total) {
         int decile = static_cast<int>(done * 10 / total);
         if (decile > last_decile) {
           last_decile = decile;
@@ -157,8 +157,8 @@ int main(int argc, char** argv) {
   for (int c = 0; c < clients; ++c) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection of its own
-    stubs.push_back(perks::v1::CardService::NewStub(grpc::CreateCustomChannel(
-        server->address(), grpc::InsecureChannelCredentials(), args)));
+    stubs.push_back(perks::v1::CardService::NewStub(
+        grpc::CreateCustomChannel(server->address(), grpc::InsecureChannelCredentials(), args)));
   }
   grpc::CompletionQueue cq;
   std::mt19937_64 rng(1);
@@ -185,8 +185,8 @@ int main(int argc, char** argv) {
     std::unique_ptr<Call> call(static_cast<Call*>(tag));
     auto now = Clock::now();
     if (ok && call->status.ok()) {
-      all.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(now - call->started)
-                        .count());
+      all.push_back(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(now - call->started).count());
     } else {
       ++errors;
     }
@@ -215,8 +215,7 @@ int main(int argc, char** argv) {
                  {"perkd_peak_rss_mib_by_decile", nlohmann::json::array()},
                  {"client_peak_rss_mib", usage.ru_maxrss / 1024}};
   for (auto& [rows, rss] : rss_by_rows) {
-    j["import"]["perkd_peak_rss_mib_by_decile"].push_back(
-        {{"rows", rows}, {"mib", rss >> 20}});
+    j["import"]["perkd_peak_rss_mib_by_decile"].push_back({{"rows", rows}, {"mib", rss >> 20}});
   }
   j["lookup"] = {{"clients", clients},
                  {"seconds", lookup_s},

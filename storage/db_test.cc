@@ -50,8 +50,7 @@ TEST(DbTest, RefusesDatabaseFromNewerSchema) {
   auto older = Db::Open(Options(dir.path(), 2));
   ASSERT_FALSE(older.ok());
   EXPECT_EQ(older.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(older.status().message().find("schema version 3"), std::string::npos)
-      << older.status();
+  EXPECT_NE(older.status().message().find("schema version 3"), std::string::npos) << older.status();
 }
 
 TEST(DbTest, SecondOpenOfSameDirectoryIsRefusedClearly) {

@@ -18,7 +18,8 @@ TEST(KeysTest, BytewiseOrderMatchesTupleOrder) {
   std::vector<std::tuple<std::string, uint64_t, std::string>> tuples;
   for (int i = 0; i < 2000; ++i) {
     std::string a, b;
-    for (int j = len(rng); j > 0; --j) a.push_back(static_cast<char>(byte(rng) == 0 ? 0 : 'a' + byte(rng)));
+    for (int j = len(rng); j > 0; --j)
+      a.push_back(static_cast<char>(byte(rng) == 0 ? 0 : 'a' + byte(rng)));
     for (int j = len(rng); j > 0; --j) b.push_back(static_cast<char>(byte(rng) == 3 ? 0xff : 'x'));
     tuples.emplace_back(a, rng() % 5, b);
   }
@@ -34,17 +35,16 @@ TEST(KeysTest, BytewiseOrderMatchesTupleOrder) {
                               std::string_view(std::get<2>(y)));
     // std::string compares chars as signed; compare as unsigned bytes like RocksDB does.
     auto less_bytes = [](std::string_view p, std::string_view q) {
-      return std::lexicographical_compare(p.begin(), p.end(), q.begin(), q.end(),
-                                          [](char c, char d) {
-                                            return static_cast<unsigned char>(c) <
-                                                   static_cast<unsigned char>(d);
-                                          });
+      return std::lexicographical_compare(
+          p.begin(), p.end(), q.begin(), q.end(), [](char c, char d) {
+            return static_cast<unsigned char>(c) < static_cast<unsigned char>(d);
+          });
     };
-    bool tuple_less = less_bytes(std::get<0>(ux), std::get<0>(uy)) ||
-                      (std::get<0>(ux) == std::get<0>(uy) &&
-                       (std::get<1>(ux) < std::get<1>(uy) ||
-                        (std::get<1>(ux) == std::get<1>(uy) &&
-                         less_bytes(std::get<2>(ux), std::get<2>(uy)))));
+    bool tuple_less =
+        less_bytes(std::get<0>(ux), std::get<0>(uy)) ||
+        (std::get<0>(ux) == std::get<0>(uy) &&
+         (std::get<1>(ux) < std::get<1>(uy) ||
+          (std::get<1>(ux) == std::get<1>(uy) && less_bytes(std::get<2>(ux), std::get<2>(uy)))));
     EXPECT_EQ(tuple_less, less_bytes(encode(x), encode(y))) << i;
   }
 }

@@ -2,12 +2,12 @@
 #ifndef PERKS_STORAGE_TEST_DIR_H_
 #define PERKS_STORAGE_TEST_DIR_H_
 
+#include <unistd.h>
+
 #include <atomic>
 #include <filesystem>
 #include <random>
 #include <string>
-
-#include <unistd.h>
 
 namespace perks::storage {
 

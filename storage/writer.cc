@@ -57,8 +57,8 @@ absl::Status GroupCommitWriter::Submit(Command command, Done done) {
 absl::Status GroupCommitWriter::Run(Command command) {
   std::promise<absl::Status> promise;
   auto result = promise.get_future();
-  absl::Status s = Submit(std::move(command),
-                          [&promise](absl::Status st) { promise.set_value(std::move(st)); });
+  absl::Status s =
+      Submit(std::move(command), [&promise](absl::Status st) { promise.set_value(std::move(st)); });
   if (!s.ok()) return s;
   return result.get();
 }

@@ -44,10 +44,10 @@ class Txn {
 };
 
 struct WriterOptions {
-  size_t queue_commands_max = 8192;   // Submit refuses beyond this: the caller sheds load
+  size_t queue_commands_max = 8192;  // Submit refuses beyond this: the caller sheds load
   size_t group_commands_max = 512;
   size_t group_bytes_max = 32 << 20;
-  bool sync = true;                   // false only for tests and benchmarks that say so
+  bool sync = true;  // false only for tests and benchmarks that say so
 };
 
 struct WriterStats {

@@ -38,11 +38,21 @@ TEST_F(WriterTest, FailedCommandLeavesNothingAndOthersInGroupCommit) {
   std::promise<void> gate;
   std::shared_future<void> opened = gate.get_future().share();
   // Hold the writer so the next three commands land in one group.
-  ASSERT_TRUE(w.Submit([opened](Txn&) { opened.wait(); return absl::OkStatus(); },
-                       [](absl::Status) {}).ok());
+  ASSERT_TRUE(w.Submit(
+                   [opened](Txn&) {
+                     opened.wait();
+                     return absl::OkStatus();
+                   },
+                   [](absl::Status) {})
+                  .ok());
   std::promise<absl::Status> a, b, c;
-  ASSERT_TRUE(w.Submit([&](Txn& t) { t.Put(kv_, "a", "1"); return absl::OkStatus(); },
-                       [&](absl::Status s) { a.set_value(s); }).ok());
+  ASSERT_TRUE(w.Submit(
+                   [&](Txn& t) {
+                     t.Put(kv_, "a", "1");
+                     return absl::OkStatus();
+                   },
+                   [&](absl::Status s) { a.set_value(s); })
+                  .ok());
   ASSERT_TRUE(w.Submit(
                    [&](Txn& t) {
                      t.Put(kv_, "b", "half-done");
@@ -50,8 +60,13 @@ TEST_F(WriterTest, FailedCommandLeavesNothingAndOthersInGroupCommit) {
                    },
                    [&](absl::Status s) { b.set_value(s); })
                   .ok());
-  ASSERT_TRUE(w.Submit([&](Txn& t) { t.Put(kv_, "c", "3"); return absl::OkStatus(); },
-                       [&](absl::Status s) { c.set_value(s); }).ok());
+  ASSERT_TRUE(w.Submit(
+                   [&](Txn& t) {
+                     t.Put(kv_, "c", "3");
+                     return absl::OkStatus();
+                   },
+                   [&](absl::Status s) { c.set_value(s); })
+                  .ok());
   gate.set_value();
   EXPECT_TRUE(a.get_future().get().ok());
   EXPECT_EQ(b.get_future().get().code(), absl::StatusCode::kInvalidArgument);
@@ -65,11 +80,21 @@ TEST_F(WriterTest, CommandSeesEarlierUncommittedWritesOfItsGroup) {
   GroupCommitWriter w(db_.get(), {});
   std::promise<void> gate;
   std::shared_future<void> opened = gate.get_future().share();
-  ASSERT_TRUE(w.Submit([opened](Txn&) { opened.wait(); return absl::OkStatus(); },
-                       [](absl::Status) {}).ok());
+  ASSERT_TRUE(w.Submit(
+                   [opened](Txn&) {
+                     opened.wait();
+                     return absl::OkStatus();
+                   },
+                   [](absl::Status) {})
+                  .ok());
   std::promise<std::string> seen;
-  ASSERT_TRUE(w.Submit([&](Txn& t) { t.Put(kv_, "x", "first"); return absl::OkStatus(); },
-                       [](absl::Status) {}).ok());
+  ASSERT_TRUE(w.Submit(
+                   [&](Txn& t) {
+                     t.Put(kv_, "x", "first");
+                     return absl::OkStatus();
+                   },
+                   [](absl::Status) {})
+                  .ok());
   ASSERT_TRUE(w.Submit(
                    [&](Txn& t) {
                      auto v = t.Get(kv_, "x");

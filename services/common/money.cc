@@ -26,8 +26,8 @@ std::optional<int64_t> ParseYuan(std::string_view text) {
 
 std::string FormatYuan(int64_t amount_fen) {
   // Work in unsigned so INT64_MIN has a magnitude.
-  uint64_t magnitude = amount_fen < 0 ? 0 - static_cast<uint64_t>(amount_fen)
-                                      : static_cast<uint64_t>(amount_fen);
+  uint64_t magnitude =
+      amount_fen < 0 ? 0 - static_cast<uint64_t>(amount_fen) : static_cast<uint64_t>(amount_fen);
   return absl::StrFormat("%s%d.%02d", amount_fen < 0 ? "-" : "", magnitude / 100, magnitude % 100);
 }
 

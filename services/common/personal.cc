@@ -95,7 +95,8 @@ std::string MaskPhone(std::string_view phone) {
     return absl::StrCat(std::string(phone.substr(0, 3)), "****", std::string(phone.substr(7)));
   }
   if (phone.size() <= 2) return std::string(phone.size(), '*');
-  return absl::StrCat(std::string(phone.size() - 2, '*'), std::string(phone.substr(phone.size() - 2)));
+  return absl::StrCat(std::string(phone.size() - 2, '*'),
+                      std::string(phone.substr(phone.size() - 2)));
 }
 
 std::string ScrubPersonalNumbers(std::string_view text) {
@@ -112,8 +113,8 @@ std::string ScrubPersonalNumbers(std::string_view text) {
     if (j < text.size() && (text[j] == 'X' || text[j] == 'x') && j - i == 17) ++j;
     std::string_view run = text.substr(i, j - i);
     if (run.size() >= 12) {
-      out += run.size() == 18 && !AllDigits(run.substr(17)) ? MaskIdNumber(run)
-                                                             : MaskCardNumber(run);
+      out +=
+          run.size() == 18 && !AllDigits(run.substr(17)) ? MaskIdNumber(run) : MaskCardNumber(run);
     } else {
       out.append(run);
     }

@@ -5,6 +5,7 @@
 int main(int argc, char** argv) {
   perks::ServerOptions options;
   int grace_s = 10;
+  int64_t cache_mib = options.cache_bytes >> 20;
   CLI::App app{"perkd: the Perks server, every service in one process"};
   app.add_option("--listen", options.listen, "host:port to serve on; port 0 picks a free one")
       ->capture_default_str();
@@ -19,6 +20,9 @@ int main(int argc, char** argv) {
   app.add_option("--shutdown-grace-seconds", grace_s,
                  "how long in-flight calls may take to finish on SIGTERM/SIGINT")
       ->capture_default_str();
+  app.add_option("--cache-mib", cache_mib, "block cache of each service's database, MiB")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  options.cache_bytes = cache_mib << 20;
   return perks::ServeUntilSignalled(options, absl::Seconds(grace_s), "perkd");
 }

@@ -1,20 +1,19 @@
 #include "services/perkd/server.h"
 
 #include <fcntl.h>
+#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <csignal>
-#include <iostream>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
-#include <openssl/rand.h>
-
-#include "asio.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "asio.hpp"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "services/card/rpc/card_service.h"
@@ -43,9 +42,10 @@ absl::StatusOr<std::string> LoadOrCreateIdHashKey(const std::string& data_dir) {
     std::string hex;
     in >> hex;
     if (hex.size() < 32) {
-      return absl::DataLossError(absl::StrCat(
-          file.string(), " is damaged; restore it from backup (without it no member can be found "
-                         "by ID number)"));
+      return absl::DataLossError(
+          absl::StrCat(file.string(),
+                       " is damaged; restore it from backup (without it no member can be found "
+                       "by ID number)"));
     }
     return hex;
   }
@@ -89,6 +89,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       o.id_hash_key = *key;
       o.clock = clock;
       o.writer.sync = options.sync_writes;
+      o.cache_bytes = static_cast<size_t>(options.cache_bytes);
       auto svc = card::CardService::Open(o);
       if (!svc.ok()) return svc.status();
       parts.card = std::move(*svc);
@@ -100,8 +101,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   }
   parts.grpc_server = builder.BuildAndStart();
   if (!parts.grpc_server || port == 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", options.listen, "; is the port in use or the address wrong?"));
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen,
+                                               "; is the port in use or the address wrong?"));
   }
   server->port_ = port;
   auto* health = parts.grpc_server->GetHealthCheckService();
@@ -111,7 +112,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
                              true);
   }
   Log(LogLevel::kInfo, "server.started",
-      {{"port", std::to_string(port)}, {"services", absl::StrJoin(options.services, ",")},
+      {{"port", std::to_string(port)},
+       {"services", absl::StrJoin(options.services, ",")},
        {"data_dir", options.data_dir}});
   return server;
 }

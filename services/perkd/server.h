@@ -5,6 +5,7 @@
 #ifndef PERKS_SERVICES_PERKD_SERVER_H_
 #define PERKS_SERVICES_PERKD_SERVER_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,10 +21,11 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:7400";  // host:port; port 0 picks a free one
   std::string data_dir = "data";
   std::vector<std::string> services = {"card"};
-  const Clock* clock = nullptr;           // null: the system clock
-  int message_bytes_max = 4 << 20;        // larger requests get RESOURCE_EXHAUSTED
-  int concurrent_streams_max = 256;       // per connection
-  bool sync_writes = true;                // false only in benchmarks that say so
+  const Clock* clock = nullptr;              // null: the system clock
+  int message_bytes_max = 4 << 20;           // larger requests get RESOURCE_EXHAUSTED
+  int concurrent_streams_max = 256;          // per connection
+  bool sync_writes = true;                   // false only in benchmarks that say so
+  int64_t cache_bytes = int64_t{256} << 20;  // block cache of each service's database
 };
 
 class Server {

@@ -257,6 +257,28 @@ TEST_F(CardApiTest, LifecycleToReplacementMovesBalances) {
             grpc::StatusCode::FAILED_PRECONDITION);
 }
 
+TEST_F(CardApiTest, ClosingAReplacedCardLeavesTheNewCardHoldingTheMembersPlace) {
+  std::vector<ExportedCard> cards = Issue(1);
+  std::string number = cards[0].card_number();
+  Card card;
+  ASSERT_TRUE(Act(number, CARD_ACTION_ACTIVATE, &card, "a1").ok());
+  ReplaceCardRequest rep;
+  rep.set_request_id("r1");
+  *rep.mutable_card() = Ref(number);
+  ReplaceCardResponse replaced;
+  ASSERT_TRUE(stub_->ReplaceCard(Ctx().get(), rep, &replaced).ok());
+  ASSERT_TRUE(Act(number, CARD_ACTION_CLOSE, &card, "close-old").ok());
+  EXPECT_EQ(card.state(), CARD_STATE_CLOSED);
+  IssueCardsRequest req;
+  req.set_request_id("issue-again");
+  req.set_program_id("bozhou-member");
+  req.add_member_ids(cards[0].member_id());
+  IssueCardsResponse resp;
+  ASSERT_TRUE(stub_->IssueCards(Ctx().get(), req, &resp).ok());
+  EXPECT_EQ(resp.issued(), 0);
+  EXPECT_EQ(resp.already_held_size(), 1);
+}
+
 TEST_F(CardApiTest, InvalidTransitionIsRefusedAndWritesNothing) {
   std::string number = Issue(1)[0].card_number();
   int before = HistoryLength(number);

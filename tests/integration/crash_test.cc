@@ -88,7 +88,7 @@ TEST(CrashTest, KillDuringImportThenReimportGivesEveryMemberAndCardExactlyOnce) 
   EXPECT_EQ(again->rows, members);
   EXPECT_EQ(again->unchanged, members);  // every member is in, once, as imported
   EXPECT_EQ(again->created, 0);
-  EXPECT_EQ(again->cards_issued, 0);     // every member holds a card
+  EXPECT_EQ(again->cards_issued, 0);  // every member holds a card
   EXPECT_TRUE(again->rejected.empty());
 
   // Every card ever issued by these imports: one per member, no number twice.

@@ -27,8 +27,8 @@ class ChildServer {
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   pid_t pid() const { return pid_; }
 
-  void Kill();            // SIGKILL and reap: no chance to flush or sync anything
-  int Terminate();        // SIGTERM and reap; returns the exit code (-1 if killed by a signal)
+  void Kill();      // SIGKILL and reap: no chance to flush or sync anything
+  int Terminate();  // SIGTERM and reap; returns the exit code (-1 if killed by a signal)
   int64_t PeakRssBytes() const;  // VmHWM of the running process
 
  private:

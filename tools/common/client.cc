@@ -21,8 +21,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& server) {
   return grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);
 }
 
-std::unique_ptr<grpc::ClientContext> MakeContext(const std::string& actor,
-                                                 absl::Duration timeout) {
+std::unique_ptr<grpc::ClientContext> MakeContext(const std::string& actor, absl::Duration timeout) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
   if (!actor.empty()) ctx->AddMetadata("perks-actor", actor);

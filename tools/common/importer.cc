@@ -62,11 +62,11 @@ absl::StatusOr<ImportSummary> ImportMemberFile(perks::v1::CardService::StubInter
       if (!status.ok()) {
         if (failure.ok()) {
           failure = FromGrpcStatus(status);
-          failure = absl::Status(failure.code(),
-                                 absl::StrCat("import stopped at line ", req.rows(0).line(), ": ",
-                                              failure.message(),
-                                              ". Run the same import again: rows already in are "
-                                              "not counted twice"));
+          failure = absl::Status(
+              failure.code(),
+              absl::StrCat("import stopped at line ", req.rows(0).line(), ": ", failure.message(),
+                           ". Run the same import again: rows already in are "
+                           "not counted twice"));
         }
         return;
       }

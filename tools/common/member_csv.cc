@@ -20,7 +20,6 @@ struct MemberCsvReader::Impl {
   std::unique_ptr<Csv> csv;
 };
 
-
 MemberCsvReader::MemberCsvReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 MemberCsvReader::~MemberCsvReader() = default;
 
@@ -66,8 +65,8 @@ absl::StatusOr<int64_t> CheckMemberCsv(const std::string& path) {
   for (;;) {
     auto row = (*reader)->Next();
     if (!row.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          row.status().message(), " — fix ", path, " and import again; nothing was imported"));
+      return absl::InvalidArgumentError(absl::StrCat(row.status().message(), " — fix ", path,
+                                                     " and import again; nothing was imported"));
     }
     if (!row->has_value()) return rows;
     ++rows;

@@ -16,10 +16,11 @@ std::string Write(const storage::TestDir& dir, const std::string& text) {
 
 TEST(MemberCsvTest, ReadsRowsWithLineNumbersAndQuotedCommas) {
   storage::TestDir dir;
-  std::string path = Write(dir,
-                           "org_code,name,id_number,phone,tags,extra\n"
-                           "AH-1,\"Wang, Wei\",11010519491231002X,13812345678,model_worker;transit,x\n"
-                           "AH-2,李娜,11010519491231002X,,,\n");
+  std::string path =
+      Write(dir,
+            "org_code,name,id_number,phone,tags,extra\n"
+            "AH-1,\"Wang, Wei\",11010519491231002X,13812345678,model_worker;transit,x\n"
+            "AH-2,李娜,11010519491231002X,,,\n");
   auto reader = MemberCsvReader::Open(path);
   ASSERT_TRUE(reader.ok()) << reader.status();
   auto first = (*reader)->Next();

@@ -11,17 +11,18 @@ namespace perks::tools {
 namespace {
 
 // Region codes of Anhui cities and counties (administrative division codes, public).
-constexpr std::array<const char*, 20> kRegions = {
-    "340102", "340103", "340104", "340111", "340121", "340202", "340302", "340402",
-    "340502", "340602", "340702", "340802", "341002", "341102", "341202", "341282",
-    "341302", "341502", "341602", "341621"};
-constexpr std::array<const char*, 24> kSurnames = {
-    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙",
-    "马", "朱", "胡", "郭", "何", "高", "林", "罗", "郑", "梁", "谢", "宋"};
+constexpr std::array<const char*, 20> kRegions = {"340102", "340103", "340104", "340111", "340121",
+                                                  "340202", "340302", "340402", "340502", "340602",
+                                                  "340702", "340802", "341002", "341102", "341202",
+                                                  "341282", "341302", "341502", "341602", "341621"};
+constexpr std::array<const char*, 24> kSurnames = {"王", "李", "张", "刘", "陈", "杨", "黄", "赵",
+                                                   "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
+                                                   "何", "高", "林", "罗", "郑", "梁", "谢", "宋"};
 constexpr std::array<const char*, 32> kGiven = {
-    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
-    "超", "秀英", "霞", "平", "刚", "桂英", "建华", "文", "华", "红", "建国", "玉兰", "志强", "海燕", "春梅", "德明"};
-constexpr std::array<const char*, 8> kOrgs = {"AH-BZ-001", "AH-BZ-017", "AH-AQ-003", "AH-AQ-120",
+    "伟",   "芳", "娜", "敏", "静",   "丽",   "强",   "磊",   "军",   "洋",  "勇",
+    "艳",   "杰", "娟", "涛", "明",   "超",   "秀英", "霞",   "平",   "刚",  "桂英",
+    "建华", "文", "华", "红", "建国", "玉兰", "志强", "海燕", "春梅", "德明"};
+constexpr std::array<const char*, 8> kOrgs = {"AH-BZ-001", "AH-BZ-017", "AH-AQ-003",  "AH-AQ-120",
                                               "AH-FY-009", "AH-FY-044", "AH-MAS-002", "AH-MAS-031"};
 constexpr uint64_t kDays = 14'600;  // birth dates over 40 years from 1965-01-01
 constexpr uint64_t kSerials = 1000;
@@ -67,12 +68,11 @@ SyntheticMember MemberGenerator::Row(uint64_t index) const {
   uint64_t r = Mix(seed_ ^ Mix(index));
   SyntheticMember out;
   out.id_number = first17 + IdCheckCharacter(first17);
-  out.name = absl::StrCat(kSurnames[r % kSurnames.size()],
-                          kGiven[(r >> 8) % kGiven.size()]);
+  out.name = absl::StrCat(kSurnames[r % kSurnames.size()], kGiven[(r >> 8) % kGiven.size()]);
   out.phone = absl::StrFormat("1%d%09d", 3 + (r >> 16) % 7, (r >> 20) % 1'000'000'000);
   out.org_code = kOrgs[(r >> 52) % kOrgs.size()];
   uint64_t t = (r >> 40) % 1000;
-  if (t < 15) out.tags.push_back("model_worker");          // 1.5%
+  if (t < 15) out.tags.push_back("model_worker");                // 1.5%
   if (t >= 15 && t < 40) out.tags.push_back("needy_household");  // 2.5%
   if (t % 10 == 7) out.tags.push_back("transit");
   return out;

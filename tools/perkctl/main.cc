@@ -151,11 +151,22 @@ class Ctl {
   }
 
   static std::string CodeName(grpc::StatusCode code) {
-    static const char* kNames[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT",
-                                   "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
-                                   "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-                                   "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-                                   "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+    static const char* kNames[] = {"OK",
+                                   "CANCELLED",
+                                   "UNKNOWN",
+                                   "INVALID_ARGUMENT",
+                                   "DEADLINE_EXCEEDED",
+                                   "NOT_FOUND",
+                                   "ALREADY_EXISTS",
+                                   "PERMISSION_DENIED",
+                                   "RESOURCE_EXHAUSTED",
+                                   "FAILED_PRECONDITION",
+                                   "ABORTED",
+                                   "OUT_OF_RANGE",
+                                   "UNIMPLEMENTED",
+                                   "INTERNAL",
+                                   "UNAVAILABLE",
+                                   "DATA_LOSS",
                                    "UNAUTHENTICATED"};
     int i = static_cast<int>(code);
     return i >= 0 && i <= 16 ? kNames[i] : "ERROR";
@@ -186,8 +197,8 @@ class ProgressBar {
     int pct = static_cast<int>(done * 100 / total);
     if (isatty(STDERR_FILENO)) {
       int filled = pct * 40 / 100;
-      std::cerr << "\r[" << std::string(filled, '#') << std::string(40 - filled, ' ') << "] "
-                << pct << "% " << done << "/" << total << " rows" << std::flush;
+      std::cerr << "\r[" << std::string(filled, '#') << std::string(40 - filled, ' ') << "] " << pct
+                << "% " << done << "/" << total << " rows" << std::flush;
       if (done == total) std::cerr << "\n";
     } else if (pct / 10 != last_decile_) {
       last_decile_ = pct / 10;
@@ -205,8 +216,8 @@ void AddHealth(CLI::App& app, Ctl& ctl) {
     auto channel = MakeChannel(ctl.g_->server);
     auto status = CheckHealth(channel, "", absl::Seconds(ctl.g_->timeout_s));
     if (!status.ok()) {
-      std::cerr << "perkctl: " << ctl.g_->server << " does not answer: " << status.status().message()
-                << "\n";
+      std::cerr << "perkctl: " << ctl.g_->server
+                << " does not answer: " << status.status().message() << "\n";
       throw CLI::RuntimeError(1);
     }
     if (ctl.g_->json) {
@@ -261,8 +272,8 @@ void AddPrograms(CLI::App& app, Ctl& ctl) {
         [](const v1::ListProgramsResponse& r) {
           std::vector<std::vector<std::string>> rows = {{"PROGRAM", "NAME", "BIN", "LENGTH"}};
           for (const auto& p : r.programs()) {
-            rows.push_back({p.program_id(), p.name(), p.bin_prefix(),
-                            std::to_string(p.card_number_length())});
+            rows.push_back(
+                {p.program_id(), p.name(), p.bin_prefix(), std::to_string(p.card_number_length())});
           }
           PrintTable(rows);
         }));
@@ -279,75 +290,73 @@ void AddMembers(CLI::App& app, Ctl& ctl) {
   import->add_option("--issue-program", opts->issue_program_id,
                      "also issue a card in this program to each member without one");
   import->add_option("--batch", opts->batch_id, "batch id for the issued cards");
-  import->add_option("--parallel", opts->calls_in_flight, "calls in flight")
-      ->capture_default_str();
+  import->add_option("--parallel", opts->calls_in_flight, "calls in flight")->capture_default_str();
   import->callback([&ctl, opts] {
     opts->actor = ctl.g_->actor;
-    ProgressBar bar;
-    auto summary = ImportMemberFile(&ctl.stub(), *opts,
-                                    [&bar](int64_t done, int64_t total) { bar.Update(done, total); });
-    if (!summary.ok()) {
-      std::cerr << "perkctl: " << summary.status().message() << "\n";
-      throw CLI::RuntimeError(1);
+  ProgressBar bar;
+  auto summary = ImportMemberFile(&ctl.stub(), *opts,
+                                  [&bar](int64_t done, int64_t total) { bar.Update(done, total); });
+  if (!summary.ok()) {
+    std::cerr << "perkctl: " << summary.status().message() << "\n";
+    throw CLI::RuntimeError(1);
+  }
+  if (ctl.g_->json) {
+    v1::ImportMembersResponse r;
+    r.set_created(summary->created);
+    r.set_updated(summary->updated);
+    r.set_unchanged(summary->unchanged);
+    r.set_cards_issued(summary->cards_issued);
+    for (const auto& rej : summary->rejected) *r.add_rejected() = rej;
+    std::cout << ToJson(r) << "\n";
+    return;
+  }
+  std::cout << summary->rows << " rows: " << summary->created << " new, " << summary->updated
+            << " updated, " << summary->unchanged << " unchanged, " << summary->rejected.size()
+            << " rejected";
+  if (!opts->issue_program_id.empty()) {
+    std::cout << "; " << summary->cards_issued << " cards issued in batch " << summary->batch_id;
+  }
+  std::cout << "\n";
+  if (!summary->rejected.empty()) {
+    std::cout << "\nrejected rows (fix them and import the file again; the rest are in):\n";
+    std::vector<std::vector<std::string>> rows = {{"LINE", "REASON"}};
+    size_t shown = 0;
+    for (const auto& r : summary->rejected) {
+      if (++shown > 50) break;
+      rows.push_back({std::to_string(r.line()), r.reason()});
     }
-    if (ctl.g_->json) {
-      v1::ImportMembersResponse r;
-      r.set_created(summary->created);
-      r.set_updated(summary->updated);
-      r.set_unchanged(summary->unchanged);
-      r.set_cards_issued(summary->cards_issued);
-      for (const auto& rej : summary->rejected) *r.add_rejected() = rej;
-      std::cout << ToJson(r) << "\n";
-      return;
+    PrintTable(rows);
+    if (summary->rejected.size() > 50) {
+      std::cout << "… and " << summary->rejected.size() - 50 << " more (use --json for all)\n";
     }
-    std::cout << summary->rows << " rows: " << summary->created << " new, " << summary->updated
-              << " updated, " << summary->unchanged << " unchanged, " << summary->rejected.size()
-              << " rejected";
-    if (!opts->issue_program_id.empty()) {
-      std::cout << "; " << summary->cards_issued << " cards issued in batch "
-                << summary->batch_id;
-    }
-    std::cout << "\n";
-    if (!summary->rejected.empty()) {
-      std::cout << "\nrejected rows (fix them and import the file again; the rest are in):\n";
-      std::vector<std::vector<std::string>> rows = {{"LINE", "REASON"}};
-      size_t shown = 0;
-      for (const auto& r : summary->rejected) {
-        if (++shown > 50) break;
-        rows.push_back({std::to_string(r.line()), r.reason()});
-      }
-      PrintTable(rows);
-      if (summary->rejected.size() > 50) {
-        std::cout << "… and " << summary->rejected.size() - 50 << " more (use --json for all)\n";
-      }
-    }
-  });
-  auto* get = members->add_subcommand("get", "show a member");
-  auto member_id = std::make_shared<std::string>();
-  auto id_number = std::make_shared<std::string>();
-  auto* g1 = get->add_option("--member", *member_id, "member id");
-  get->add_option("--id-number", *id_number, "national ID number (looked up by its hash)")
-      ->excludes(g1);
-  get->callback([&ctl, member_id, id_number] {
-    v1::GetMemberRequest req;
-    if (!id_number->empty()) {
-      req.set_id_number(*id_number);
-    } else {
-      req.set_member_id(*member_id);
-    }
-    v1::Member resp;
-    auto ctx = ctl.Context();
-    Check(ctl.Done<v1::Member>(ctl.stub().GetMember(ctx.get(), req, &resp), resp,
-                               [](const v1::Member& m) {
-                                 PrintTable({{"member", m.member_id()},
-                                             {"name", m.name()},
-                                             {"ID number", "…" + m.id_number_last4()},
-                                             {"phone", m.phone_masked()},
-                                             {"organization", m.org_code()},
-                                             {"tags", absl::StrJoin(m.tags(), ", ")}});
-                               }));
-  });
-}
+  }
+});
+auto* get = members->add_subcommand("get", "show a member");
+auto member_id = std::make_shared<std::string>();
+auto id_number = std::make_shared<std::string>();
+auto* g1 = get->add_option("--member", *member_id, "member id");
+get->add_option("--id-number", *id_number, "national ID number (looked up by its hash)")
+    ->excludes(g1);
+get->callback([&ctl, member_id, id_number] {
+  v1::GetMemberRequest req;
+  if (!id_number->empty()) {
+    req.set_id_number(*id_number);
+  } else {
+    req.set_member_id(*member_id);
+  }
+  v1::Member resp;
+  auto ctx = ctl.Context();
+  Check(ctl.Done<v1::Member>(ctl.stub().GetMember(ctx.get(), req, &resp), resp,
+                             [](const v1::Member& m) {
+                               PrintTable({{"member", m.member_id()},
+                                           {"name", m.name()},
+                                           {"ID number", "…" + m.id_number_last4()},
+                                           {"phone", m.phone_masked()},
+                                           {"organization", m.org_code()},
+                                           {"tags", absl::StrJoin(m.tags(), ", ")}});
+                             }));
+});
+}  // namespace
 
 void AddCards(CLI::App& app, Ctl& ctl) {
   auto* cards = app.add_subcommand("cards", "cards: issue, export, lifecycle, lookup");
@@ -378,8 +387,7 @@ void AddCards(CLI::App& app, Ctl& ctl) {
           }
           if (r.cards_size() > 0) PrintTable(rows);
           if (r.already_held_size() > 0) {
-            std::cout << r.already_held_size()
-                      << " members already hold a card in this program: "
+            std::cout << r.already_held_size() << " members already hold a card in this program: "
                       << absl::StrJoin(r.already_held(), ", ") << "\n";
           }
         }));
@@ -469,8 +477,7 @@ void AddCards(CLI::App& app, Ctl& ctl) {
     v1::ReplaceCardResponse resp;
     auto ctx = ctl.Context();
     Check(ctl.Done<v1::ReplaceCardResponse>(
-        ctl.stub().ReplaceCard(ctx.get(), req, &resp), resp,
-        [](const v1::ReplaceCardResponse& r) {
+        ctl.stub().ReplaceCard(ctx.get(), req, &resp), resp, [](const v1::ReplaceCardResponse& r) {
           std::cout << "card " << r.old_card().card_id() << " replaced; the new card:\n\n";
           PrintCard(r.new_card());
         }));
@@ -601,13 +608,14 @@ void AddBalances(CLI::App& app, Ctl& ctl) {
                          ? StateOf(e.transition().to())
                          : absl::StrCat(StateOf(e.transition().from()), " -> ",
                                         StateOf(e.transition().to()));
-              if (!e.transition().reason().empty()) absl::StrAppend(&what, " (", e.transition().reason(), ")");
+              if (!e.transition().reason().empty())
+                absl::StrAppend(&what, " (", e.transition().reason(), ")");
             } else {
               const auto& m = e.movement();
-              what = absl::StrCat(m.balance_name(), " ", m.delta_fen() >= 0 ? "+" : "",
-                                  FormatYuan(m.delta_fen()), " = ",
-                                  FormatYuan(m.balance_after_fen()),
-                                  m.memo().empty() ? "" : "  " + m.memo());
+              what =
+                  absl::StrCat(m.balance_name(), " ", m.delta_fen() >= 0 ? "+" : "",
+                               FormatYuan(m.delta_fen()), " = ", FormatYuan(m.balance_after_fen()),
+                               m.memo().empty() ? "" : "  " + m.memo());
             }
             rows.push_back({std::to_string(e.seq()), Time(e.at_unix_ms()), e.actor(), what});
           }
@@ -616,7 +624,7 @@ void AddBalances(CLI::App& app, Ctl& ctl) {
   });
 }
 
-}  // namespace
+}  // namespace perks::tools
 }  // namespace perks::tools
 
 int main(int argc, char** argv) {

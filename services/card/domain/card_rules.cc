@@ -17,7 +17,7 @@ using perks::v1::BalanceKind;
 using perks::v1::CardAction;
 using perks::v1::CardState;
 
-constexpr size_t kNameBytesMax = 64;       // a member's name, UTF-8
+constexpr size_t kNameBytesMax = 64;        // a member's name, UTF-8
 constexpr size_t kIdentifierBytesMax = 40;  // program ids, tags, balance names, org codes
 
 bool IsIdentifierChar(char c) {
@@ -26,16 +26,14 @@ bool IsIdentifierChar(char c) {
 
 bool AllDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-           return absl::ascii_isdigit(static_cast<unsigned char>(c));
-         });
+    return absl::ascii_isdigit(static_cast<unsigned char>(c));
+  });
 }
 
 absl::Status CardUnusable(CardState state, const std::string& doing) {
-  return absl::FailedPreconditionError(absl::StrCat("card is ", std::string(StateName(state)), "; cannot ",
-                                                    doing,
-                                                    state == perks::v1::CARD_STATE_LOST
-                                                        ? " (replace it: balances move to the new card)"
-                                                        : ""));
+  return absl::FailedPreconditionError(absl::StrCat(
+      "card is ", std::string(StateName(state)), "; cannot ", doing,
+      state == perks::v1::CARD_STATE_LOST ? " (replace it: balances move to the new card)" : ""));
 }
 
 }  // namespace
@@ -48,8 +46,8 @@ absl::Status ValidateName(std::string_view what_view, std::string_view value_vie
         absl::StrCat(what, " is ", value.size(), " characters; at most ", kIdentifierBytesMax));
   }
   if (!std::all_of(value.begin(), value.end(), IsIdentifierChar)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, " '", value, "' may hold only letters, digits, '-' and '_'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " '", value, "' may hold only letters, digits, '-' and '_'"));
   }
   return absl::OkStatus();
 }
@@ -132,13 +130,20 @@ absl::Status ValidateCardNumber(std::string_view number) {
 
 std::string_view StateName(CardState state) {
   switch (state) {
-    case perks::v1::CARD_STATE_ISSUED: return "issued";
-    case perks::v1::CARD_STATE_ACTIVE: return "active";
-    case perks::v1::CARD_STATE_FROZEN: return "frozen";
-    case perks::v1::CARD_STATE_LOST: return "lost";
-    case perks::v1::CARD_STATE_REPLACED: return "replaced";
-    case perks::v1::CARD_STATE_CLOSED: return "closed";
-    default: return "unknown";
+    case perks::v1::CARD_STATE_ISSUED:
+      return "issued";
+    case perks::v1::CARD_STATE_ACTIVE:
+      return "active";
+    case perks::v1::CARD_STATE_FROZEN:
+      return "frozen";
+    case perks::v1::CARD_STATE_LOST:
+      return "lost";
+    case perks::v1::CARD_STATE_REPLACED:
+      return "replaced";
+    case perks::v1::CARD_STATE_CLOSED:
+      return "closed";
+    default:
+      return "unknown";
   }
 }
 
@@ -165,6 +170,8 @@ absl::StatusOr<CardState> NextState(CardState from, CardAction action) {
       {CARD_ACTION_CLOSE, CARD_STATE_ACTIVE, CARD_STATE_CLOSED},
       {CARD_ACTION_CLOSE, CARD_STATE_FROZEN, CARD_STATE_CLOSED},
       {CARD_ACTION_CLOSE, CARD_STATE_LOST, CARD_STATE_CLOSED},
+      // A replaced card is closed when its plastic comes back or its file is archived.
+      {CARD_ACTION_CLOSE, CARD_STATE_REPLACED, CARD_STATE_CLOSED},
   };
   if (!CardAction_IsValid(action) || action == CARD_ACTION_UNSPECIFIED) {
     return absl::InvalidArgumentError(
@@ -177,8 +184,8 @@ absl::StatusOr<CardState> NextState(CardState from, CardAction action) {
     allowed_from.emplace_back(StateName(e.from));
   }
   std::string verb = absl::AsciiStrToLower(CardAction_Name(action).substr(12));
-  return absl::FailedPreconditionError(absl::StrCat("card is ", std::string(StateName(from)), "; ", verb,
-                                                    " applies only to a card that is ",
+  return absl::FailedPreconditionError(absl::StrCat("card is ", std::string(StateName(from)), "; ",
+                                                    verb, " applies only to a card that is ",
                                                     absl::StrJoin(allowed_from, " or ")));
 }
 
@@ -187,8 +194,9 @@ absl::Status CanReplace(CardState state) {
       state == perks::v1::CARD_STATE_LOST) {
     return absl::OkStatus();
   }
-  return absl::FailedPreconditionError(absl::StrCat(
-      "card is ", std::string(StateName(state)), "; only an active, frozen or lost card can be replaced"));
+  return absl::FailedPreconditionError(
+      absl::StrCat("card is ", std::string(StateName(state)),
+                   "; only an active, frozen or lost card can be replaced"));
 }
 
 absl::Status ValidateCredit(const perks::v1::CreditBalanceRequest& req) {
@@ -198,13 +206,12 @@ absl::Status ValidateCredit(const perks::v1::CreditBalanceRequest& req) {
     return absl::InvalidArgumentError("kind must be transit_credit, voucher or medical_payout");
   }
   if (req.amount_fen() <= 0 || req.amount_fen() > kAmountFenMax) {
-    return absl::InvalidArgumentError(absl::StrCat("amount_fen must be 1 to ", kAmountFenMax,
-                                                   " (", FormatYuan(kAmountFenMax), " yuan)"));
+    return absl::InvalidArgumentError(absl::StrCat("amount_fen must be 1 to ", kAmountFenMax, " (",
+                                                   FormatYuan(kAmountFenMax), " yuan)"));
   }
   bool voucher = req.kind() == perks::v1::BALANCE_KIND_VOUCHER;
   if (!voucher && (req.allowed_categories_size() > 0 || req.expires_at_unix_ms() != 0)) {
-    return absl::InvalidArgumentError(
-        "only vouchers carry allowed categories or an expiry");
+    return absl::InvalidArgumentError("only vouchers carry allowed categories or an expiry");
   }
   for (const auto& c : req.allowed_categories()) {
     if (absl::Status s = ValidateName("allowed category", c); !s.ok()) return s;
@@ -219,8 +226,8 @@ absl::Status ValidateCredit(const perks::v1::CreditBalanceRequest& req) {
 absl::Status ValidateDebit(const perks::v1::DebitBalanceRequest& req) {
   if (absl::Status s = ValidateName("balance_name", req.balance_name()); !s.ok()) return s;
   if (req.amount_fen() <= 0 || req.amount_fen() > kAmountFenMax) {
-    return absl::InvalidArgumentError(absl::StrCat("amount_fen must be 1 to ", kAmountFenMax,
-                                                   " (", FormatYuan(kAmountFenMax), " yuan)"));
+    return absl::InvalidArgumentError(absl::StrCat("amount_fen must be 1 to ", kAmountFenMax, " (",
+                                                   FormatYuan(kAmountFenMax), " yuan)"));
   }
   if (req.memo().size() > 200) return absl::InvalidArgumentError("memo is over 200 bytes");
   return absl::OkStatus();
@@ -243,8 +250,7 @@ absl::StatusOr<Balance> ApplyCredit(CardState state, const Balance* existing,
     return out;
   }
   out = *existing;
-  std::vector<std::string> wanted(req.allowed_categories().begin(),
-                                  req.allowed_categories().end());
+  std::vector<std::string> wanted(req.allowed_categories().begin(), req.allowed_categories().end());
   std::sort(wanted.begin(), wanted.end());
   std::vector<std::string> have(existing->allowed_categories().begin(),
                                 existing->allowed_categories().end());
@@ -257,17 +263,15 @@ absl::StatusOr<Balance> ApplyCredit(CardState state, const Balance* existing,
   }
   std::optional<int64_t> sum = AddFen(existing->amount_fen(), req.amount_fen());
   if (!sum || *sum > kAmountFenMax) {
-    return absl::FailedPreconditionError(absl::StrCat("balance '", req.balance_name(),
-                                                      "' would exceed ",
-                                                      FormatYuan(kAmountFenMax), " yuan"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "balance '", req.balance_name(), "' would exceed ", FormatYuan(kAmountFenMax), " yuan"));
   }
   out.set_amount_fen(*sum);
   return out;
 }
 
 absl::StatusOr<Balance> ApplyDebit(CardState state, const Balance* existing,
-                                   const perks::v1::DebitBalanceRequest& req,
-                                   int64_t now_unix_ms) {
+                                   const perks::v1::DebitBalanceRequest& req, int64_t now_unix_ms) {
   if (state != perks::v1::CARD_STATE_ACTIVE) return CardUnusable(state, "spend from it");
   if (existing == nullptr) {
     return absl::NotFoundError(

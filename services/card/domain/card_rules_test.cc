@@ -111,7 +111,8 @@ TEST(LifecycleTest, EveryOtherTransitionIsRefusedWithAReason) {
       EXPECT_NE(next.status().message().find("card is"), std::string::npos);
     }
   }
-  EXPECT_EQ(allowed, 10);
+  EXPECT_EQ(allowed, 11);
+  EXPECT_EQ(*NextState(CARD_STATE_REPLACED, CARD_ACTION_CLOSE), CARD_STATE_CLOSED);
   EXPECT_FALSE(NextState(CARD_STATE_REPLACED, CARD_ACTION_ACTIVATE).ok());
   EXPECT_FALSE(NextState(CARD_STATE_CLOSED, CARD_ACTION_CLOSE).ok());
   EXPECT_EQ(NextState(CARD_STATE_ACTIVE, CARD_ACTION_UNSPECIFIED).status().code(),

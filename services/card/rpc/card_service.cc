@@ -32,6 +32,7 @@ absl::StatusOr<std::unique_ptr<CardService>> CardService::Open(const CardService
   db_options.path = options.db_path;
   db_options.column_families = CardStore::ColumnFamilies();
   db_options.schema_version = CardStore::kSchemaVersion;
+  db_options.block_cache_bytes = options.cache_bytes;
   auto db = storage::Db::Open(db_options);
   if (!db.ok()) return db.status();
   return std::unique_ptr<CardService>(new CardService(std::move(*db), options));
@@ -66,7 +67,8 @@ grpc::ServerUnaryReactor* CardService::Mutate(grpc::CallbackServerContext* ctx,
              [reactor, method = std::string(method), actor](absl::Status s) {
                if (!s.ok()) {
                  Log(LogLevel::kInfo, "card.refused",
-                     {{"method", method}, {"actor", actor},
+                     {{"method", method},
+                      {"actor", actor},
                       {"code", absl::StatusCodeToString(s.code())},
                       {"reason", std::string(s.message())}});
                }
@@ -180,7 +182,8 @@ grpc::ServerUnaryReactor* CardService::ExportCards(grpc::CallbackServerContext* 
   absl::Status s = store_.ExportCards(*req, resp);
   if (s.ok()) {
     Log(LogLevel::kInfo, "card.export",
-        {{"actor", ActorOf(*ctx)}, {"batch", req->batch_id()},
+        {{"actor", ActorOf(*ctx)},
+         {"batch", req->batch_id()},
          {"cards", std::to_string(resp->cards_size())}});
   }
   return Finish(ctx, s);

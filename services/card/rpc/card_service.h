@@ -22,6 +22,7 @@ struct CardServiceOptions {
   std::string id_hash_key;  // the installation's secret for hashing ID numbers
   const Clock* clock = nullptr;
   storage::WriterOptions writer;
+  size_t cache_bytes = 256 << 20;
 };
 
 class CardService final : public perks::v1::CardService::CallbackService {

@@ -37,7 +37,8 @@ absl::StatusOr<std::optional<Record>> GetRecord(Reader& r, Cf cf, const storage:
 
 std::string RandomId(std::string_view prefix, std::mt19937_64& rng) {
   uint64_t a = rng();
-  return absl::StrCat(std::string(prefix), HexEncode(std::string(reinterpret_cast<char*>(&a), sizeof(a))));
+  return absl::StrCat(std::string(prefix),
+                      HexEncode(std::string(reinterpret_cast<char*>(&a), sizeof(a))));
 }
 
 absl::Status CardNotFound() {
@@ -113,16 +114,15 @@ void CardStore::AppendHistory(storage::Txn& txn, CardRecord& card, perks::v1::Hi
   txn.Put(history_, keys::History(card.card_id(), seq).bytes(), rec.SerializeAsString());
 }
 
-absl::StatusOr<CardRecord> CardStore::NewCard(storage::Txn& txn,
-                                              const perks::v1::Program& program,
-                                              std::string_view member_id,
-                                              std::string_view batch_id, const Mutation& m) {
+absl::StatusOr<CardRecord> CardStore::NewCard(storage::Txn& txn, const perks::v1::Program& program,
+                                              std::string_view member_id, std::string_view batch_id,
+                                              const Mutation& m) {
   std::string number;
   for (int attempt = 0;; ++attempt) {
     if (attempt == kCardNumberAttemptsMax) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "program '", program.program_id(),
-          "' is running out of card numbers; give it a longer card_number_length"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("program '", program.program_id(),
+                       "' is running out of card numbers; give it a longer card_number_length"));
     }
     number = NewCardNumber(program.bin_prefix(), program.card_number_length(), rng_);
     auto taken = txn.Get(index_, keys::CardNumber(number).bytes());
@@ -157,8 +157,9 @@ absl::Status CardStore::AddToBatch(storage::Txn& txn, std::string_view batch_id,
   if (existing->has_value()) {
     rec = **existing;
     if (rec.program_id() != program_id) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "batch '", std::string(batch_id), "' belongs to program '", rec.program_id(), "'; use a new batch id"));
+      return absl::FailedPreconditionError(absl::StrCat("batch '", std::string(batch_id),
+                                                        "' belongs to program '", rec.program_id(),
+                                                        "'; use a new batch id"));
     }
   } else {
     rec.set_batch_id(std::string(batch_id));
@@ -172,9 +173,8 @@ absl::Status CardStore::AddToBatch(storage::Txn& txn, std::string_view batch_id,
 }
 
 absl::Status CardStore::ImportMembers(storage::Txn& txn, const std::vector<ImportRow>& rows,
-                                      std::string_view issue_program_id,
-                                      std::string_view batch_id, const Mutation& m,
-                                      perks::v1::ImportMembersResponse* out) {
+                                      std::string_view issue_program_id, std::string_view batch_id,
+                                      const Mutation& m, perks::v1::ImportMembersResponse* out) {
   std::optional<perks::v1::Program> program;
   if (!issue_program_id.empty()) {
     auto p = GetRecord<ProgramRecord>(txn, programs_, keys::Program(issue_program_id));
@@ -249,8 +249,8 @@ absl::Status CardStore::IssueCards(storage::Txn& txn, std::string_view program_i
     auto member = GetRecord<MemberRecord>(txn, members_, keys::Member(member_id));
     if (!member.ok()) return member.status();
     if (!member->has_value()) {
-      return absl::NotFoundError(absl::StrCat("no member '", member_id,
-                                              "'; import members before issuing their cards"));
+      return absl::NotFoundError(
+          absl::StrCat("no member '", member_id, "'; import members before issuing their cards"));
     }
     auto live = txn.Get(index_, keys::Live(member_id, program_id).bytes());
     if (!live.ok()) return live.status();
@@ -267,6 +267,16 @@ absl::Status CardStore::IssueCards(storage::Txn& txn, std::string_view program_i
   out->set_issued(out->cards_size());
   if (out->issued() > 0) return AddToBatch(txn, batch_id, program_id, out->issued(), m);
   return absl::OkStatus();
+}
+
+template <typename Reader>
+absl::StatusOr<std::vector<std::string>> CardStore::MemberTags(Reader& r,
+                                                               std::string_view member_id) const {
+  auto member = GetRecord<MemberRecord>(r, members_, keys::Member(member_id));
+  if (!member.ok()) return member.status();
+  std::vector<std::string> tags;
+  if (member->has_value()) tags.assign((*member)->tags().begin(), (*member)->tags().end());
+  return tags;
 }
 
 template <typename Reader>
@@ -314,8 +324,7 @@ absl::StatusOr<perks::v1::Card> CardStore::ToApi(const CardRecord& rec,
   return c;
 }
 
-absl::Status CardStore::ChangeState(storage::Txn& txn,
-                                    const perks::v1::ChangeCardStateRequest& req,
+absl::Status CardStore::ChangeState(storage::Txn& txn, const perks::v1::ChangeCardStateRequest& req,
                                     const Mutation& m, perks::v1::Card* out) {
   auto card = FindCard(txn, req.card());
   if (!card.ok()) return card.status();
@@ -329,14 +338,16 @@ absl::Status CardStore::ChangeState(storage::Txn& txn,
   card->set_updated_at_unix_ms(m.now_unix_ms);
   AppendHistory(txn, *card, std::move(entry), m);
   if (!IsLive(*next)) {
-    txn.Delete(index_, keys::Live(card->member_id(), card->program_id()).bytes());
+    // Free the member's place in the program, unless a replacement card already holds it.
+    std::string live_key = keys::Live(card->member_id(), card->program_id()).bytes();
+    auto live = txn.Get(index_, live_key);
+    if (!live.ok()) return live.status();
+    if (live->has_value() && **live == card->card_id()) txn.Delete(index_, live_key);
   }
   PutCard(txn, *card);
-  auto member = GetRecord<MemberRecord>(txn, members_, keys::Member(card->member_id()));
-  if (!member.ok()) return member.status();
-  std::vector<std::string> tags;
-  if (member->has_value()) tags.assign((*member)->tags().begin(), (*member)->tags().end());
-  auto api = ToApi(*card, tags);
+  auto tags = MemberTags(txn, card->member_id());
+  if (!tags.ok()) return tags.status();
+  auto api = ToApi(*card, *tags);
   if (!api.ok()) return api.status();
   *out = std::move(*api);
   return absl::OkStatus();
@@ -387,12 +398,10 @@ absl::Status CardStore::Replace(storage::Txn& txn, const perks::v1::ReplaceCardR
   PutCard(txn, *old);
   PutCard(txn, *fresh);  // NewCard set the live index to the new card
 
-  auto member = GetRecord<MemberRecord>(txn, members_, keys::Member(old->member_id()));
-  if (!member.ok()) return member.status();
-  std::vector<std::string> tags;
-  if (member->has_value()) tags.assign((*member)->tags().begin(), (*member)->tags().end());
-  auto old_api = ToApi(*old, tags);
-  auto new_api = ToApi(*fresh, tags);
+  auto tags = MemberTags(txn, old->member_id());
+  if (!tags.ok()) return tags.status();
+  auto old_api = ToApi(*old, *tags);
+  auto new_api = ToApi(*fresh, *tags);
   if (!old_api.ok()) return old_api.status();
   if (!new_api.ok()) return new_api.status();
   *out->mutable_old_card() = std::move(*old_api);
@@ -400,20 +409,22 @@ absl::Status CardStore::Replace(storage::Txn& txn, const perks::v1::ReplaceCardR
   return absl::OkStatus();
 }
 
-absl::Status CardStore::Credit(storage::Txn& txn, const perks::v1::CreditBalanceRequest& req,
-                               const Mutation& m, perks::v1::BalanceChange* out) {
-  auto card = FindCard(txn, req.card());
+absl::Status CardStore::MoveBalance(storage::Txn& txn, const perks::v1::CardRef& ref,
+                                    const std::string& balance_name, int64_t delta_fen,
+                                    const std::string& memo, const BalanceRule& rule,
+                                    const Mutation& m, perks::v1::BalanceChange* out) {
+  auto card = FindCard(txn, ref);
   if (!card.ok()) return card.status();
-  auto it = card->balances().find(req.balance_name());
+  auto it = card->balances().find(balance_name);
   const perks::v1::Balance* existing = it == card->balances().end() ? nullptr : &it->second;
-  auto after = ApplyCredit(card->state(), existing, req);
+  auto after = rule(card->state(), existing);
   if (!after.ok()) return after.status();
-  (*card->mutable_balances())[req.balance_name()] = *after;
+  (*card->mutable_balances())[balance_name] = *after;
   perks::v1::HistoryEntry entry;
-  entry.mutable_movement()->set_balance_name(req.balance_name());
-  entry.mutable_movement()->set_delta_fen(req.amount_fen());
+  entry.mutable_movement()->set_balance_name(balance_name);
+  entry.mutable_movement()->set_delta_fen(delta_fen);
   entry.mutable_movement()->set_balance_after_fen(after->amount_fen());
-  entry.mutable_movement()->set_memo(req.memo());
+  entry.mutable_movement()->set_memo(memo);
   out->set_history_seq(card->next_history_seq());
   AppendHistory(txn, *card, std::move(entry), m);
   card->set_updated_at_unix_ms(m.now_unix_ms);
@@ -423,37 +434,32 @@ absl::Status CardStore::Credit(storage::Txn& txn, const perks::v1::CreditBalance
   return absl::OkStatus();
 }
 
+absl::Status CardStore::Credit(storage::Txn& txn, const perks::v1::CreditBalanceRequest& req,
+                               const Mutation& m, perks::v1::BalanceChange* out) {
+  return MoveBalance(
+      txn, req.card(), req.balance_name(), req.amount_fen(), req.memo(),
+      [&req](perks::v1::CardState state, const perks::v1::Balance* existing) {
+        return ApplyCredit(state, existing, req);
+      },
+      m, out);
+}
+
 absl::Status CardStore::Debit(storage::Txn& txn, const perks::v1::DebitBalanceRequest& req,
                               const Mutation& m, perks::v1::BalanceChange* out) {
-  auto card = FindCard(txn, req.card());
-  if (!card.ok()) return card.status();
-  auto it = card->balances().find(req.balance_name());
-  const perks::v1::Balance* existing = it == card->balances().end() ? nullptr : &it->second;
-  auto after = ApplyDebit(card->state(), existing, req, m.now_unix_ms);
-  if (!after.ok()) return after.status();
-  (*card->mutable_balances())[req.balance_name()] = *after;
-  perks::v1::HistoryEntry entry;
-  entry.mutable_movement()->set_balance_name(req.balance_name());
-  entry.mutable_movement()->set_delta_fen(-req.amount_fen());
-  entry.mutable_movement()->set_balance_after_fen(after->amount_fen());
-  entry.mutable_movement()->set_memo(req.memo());
-  out->set_history_seq(card->next_history_seq());
-  AppendHistory(txn, *card, std::move(entry), m);
-  card->set_updated_at_unix_ms(m.now_unix_ms);
-  PutCard(txn, *card);
-  out->set_card_id(card->card_id());
-  *out->mutable_balance() = *after;
-  return absl::OkStatus();
+  return MoveBalance(
+      txn, req.card(), req.balance_name(), -req.amount_fen(), req.memo(),
+      [&req, &m](perks::v1::CardState state, const perks::v1::Balance* existing) {
+        return ApplyDebit(state, existing, req, m.now_unix_ms);
+      },
+      m, out);
 }
 
 absl::StatusOr<perks::v1::Card> CardStore::Lookup(const perks::v1::CardRef& ref) const {
   auto card = FindCard(*db_, ref);
   if (!card.ok()) return card.status();
-  auto member = GetRecord<MemberRecord>(*db_, members_, keys::Member(card->member_id()));
-  if (!member.ok()) return member.status();
-  std::vector<std::string> tags;
-  if (member->has_value()) tags.assign((*member)->tags().begin(), (*member)->tags().end());
-  return ToApi(*card, tags);
+  auto tags = MemberTags(*db_, card->member_id());
+  if (!tags.ok()) return tags.status();
+  return ToApi(*card, *tags);
 }
 
 absl::StatusOr<perks::v1::Member> CardStore::GetMember(std::string_view member_id) const {
@@ -488,7 +494,8 @@ absl::Status CardStore::ExportCards(const perks::v1::ExportCardsRequest& req,
   int32_t page_size = req.page_size() == 0 ? kPageSizeMax : req.page_size();
   auto batch = GetRecord<BatchRecord>(*db_, batches_, keys::Batch(req.batch_id()));
   if (!batch.ok()) return batch.status();
-  if (!batch->has_value()) return absl::NotFoundError(absl::StrCat("no batch '", req.batch_id(), "'"));
+  if (!batch->has_value())
+    return absl::NotFoundError(absl::StrCat("no batch '", req.batch_id(), "'"));
   storage::Key prefix = keys::BatchCardPrefix(req.batch_id());
   std::string start = req.page_token().empty()
                           ? prefix.bytes()
@@ -538,15 +545,15 @@ absl::Status CardStore::ListHistory(const perks::v1::ListCardHistoryRequest& req
     }
   }
   storage::Key prefix = keys::HistoryPrefix(card->card_id());
-  auto n = db_->Scan(history_, keys::History(card->card_id(), from_seq).bytes(),
-                     prefix.PrefixEnd(), static_cast<size_t>(page_size) + 1,
-                     [&](std::string_view, std::string_view value) {
-                       HistoryRecord rec;
-                       if (rec.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-                         *out->add_entries() = rec.entry();
-                       }
-                       return true;
-                     });
+  auto n =
+      db_->Scan(history_, keys::History(card->card_id(), from_seq).bytes(), prefix.PrefixEnd(),
+                static_cast<size_t>(page_size) + 1, [&](std::string_view, std::string_view value) {
+                  HistoryRecord rec;
+                  if (rec.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+                    *out->add_entries() = rec.entry();
+                  }
+                  return true;
+                });
   if (!n.ok()) return n.status();
   if (out->entries_size() > page_size) {
     out->set_next_page_token(absl::StrCat(out->entries(page_size).seq()));

@@ -6,6 +6,7 @@
 #define PERKS_SERVICES_CARD_STORE_CARD_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -78,11 +79,20 @@ class CardStore {
                                                          std::string_view member_id,
                                                          std::string_view batch_id,
                                                          const Mutation& m);
-  absl::Status AddToBatch(storage::Txn& txn, std::string_view batch_id,
-                          std::string_view program_id, int64_t cards, const Mutation& m);
+  absl::Status AddToBatch(storage::Txn& txn, std::string_view batch_id, std::string_view program_id,
+                          int64_t cards, const Mutation& m);
   void AppendHistory(storage::Txn& txn, perks::storage::v1::CardRecord& card,
                      perks::v1::HistoryEntry entry, const Mutation& m);
   void PutCard(storage::Txn& txn, const perks::storage::v1::CardRecord& card);
+  // Credits and debits differ only in the rule that computes the balance after.
+  using BalanceRule = std::function<absl::StatusOr<perks::v1::Balance>(
+      perks::v1::CardState state, const perks::v1::Balance* existing)>;
+  absl::Status MoveBalance(storage::Txn& txn, const perks::v1::CardRef& ref,
+                           const std::string& balance_name, int64_t delta_fen,
+                           const std::string& memo, const BalanceRule& rule, const Mutation& m,
+                           perks::v1::BalanceChange* out);
+  template <typename Reader>
+  absl::StatusOr<std::vector<std::string>> MemberTags(Reader& r, std::string_view member_id) const;
   template <typename Reader>
   absl::StatusOr<perks::storage::v1::CardRecord> FindCard(Reader& r,
                                                           const perks::v1::CardRef& ref) const;
