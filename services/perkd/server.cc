@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -19,12 +20,14 @@
 #include "services/card/rpc/card_service.h"
 #include "services/common/log.h"
 #include "services/common/personal.h"
+#include "services/perkd/admin_service.h"
 
 namespace perks {
 
 struct Server::Parts {
   SystemClock system_clock;
   std::unique_ptr<card::CardService> card;
+  std::unique_ptr<AdminService> admin;
   std::unique_ptr<grpc::Server> grpc_server;
 };
 
@@ -99,6 +102,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
           absl::StrCat("unknown service '", name, "'; this build has: card"));
     }
   }
+  std::map<std::string, AdminService::CheckpointFn> dbs;
+  if (parts.card) {
+    card::CardService* card = parts.card.get();
+    dbs["card"] = [card](const std::string& dir) { return card->Checkpoint(dir); };
+  }
+  parts.admin = std::make_unique<AdminService>(options.data_dir, clock, std::move(dbs));
+  builder.RegisterService(parts.admin.get());
   parts.grpc_server = builder.BuildAndStart();
   if (!parts.grpc_server || port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen,

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "perks/v1/admin.grpc.pb.h"
 #include "perks/v1/card.grpc.pb.h"
 #include "services/common/clock.h"
 #include "services/common/log.h"
@@ -427,6 +428,42 @@ TEST_F(CardApiTest, EverythingSurvivesARestart) {
   EXPECT_EQ(card.state(), CARD_STATE_ACTIVE);
   // The request id is remembered across the restart too.
   EXPECT_TRUE(Act(number, CARD_ACTION_ACTIVATE, &card, "a1").ok());
+}
+
+TEST_F(CardApiTest, OnlineBackupOpensAsADataDirectoryWithEverythingInIt) {
+  std::string number = Issue(3)[0].card_number();
+  auto admin = AdminService::NewStub(channel_);
+  BackupRequest req;
+  req.set_label("before-upgrade");
+  BackupResponse backup;
+  ASSERT_TRUE(admin->Backup(Ctx().get(), req, &backup).ok());
+  EXPECT_NE(backup.path().find("before-upgrade"), std::string::npos);
+  ASSERT_EQ(backup.services_size(), 1);
+  Card card;
+  ASSERT_TRUE(Act(number, CARD_ACTION_ACTIVATE, &card, "after-backup").ok());
+  req.set_label("bad label!");
+  EXPECT_EQ(admin->Backup(Ctx().get(), req, &backup).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  // Restoring is starting a server on the backup: the card is there, as it was then.
+  server_.reset();
+  ServerOptions o;
+  o.listen = "127.0.0.1:0";
+  o.data_dir = backup.path();
+  o.clock = &clock_;
+  auto restored = Server::Start(o);
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  auto stub =
+      CardService::NewStub(tools::MakeChannel("127.0.0.1:" + std::to_string((*restored)->port())));
+  LookupCardRequest lookup;
+  *lookup.mutable_card() = Ref(number);
+  ASSERT_TRUE(stub->LookupCard(Ctx().get(), lookup, &card).ok());
+  EXPECT_EQ(card.state(), CARD_STATE_ISSUED);
+  // The ID-number key came along: members are still found by their ID number.
+  GetMemberRequest get;
+  get.set_id_number(Rows(0, 1, "x").rows(0).id_number());
+  Member m;
+  EXPECT_TRUE(stub->GetMember(Ctx().get(), get, &m).ok());
 }
 
 TEST_F(CardApiTest, LogsNeverCarryFullCardOrIdNumbers) {

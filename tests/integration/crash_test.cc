@@ -114,5 +114,47 @@ TEST(CrashTest, KillDuringImportThenReimportGivesEveryMemberAndCardExactlyOnce) 
   EXPECT_EQ(server.Terminate(), 0);  // and a clean shutdown exits 0
 }
 
+TEST(ShutdownTest, SigtermDuringImportFinishesInFlightCallsAndKeepsEveryAcknowledgedRow) {
+  const int64_t members = 20'000;
+  storage::TestDir dir;
+  std::string csv = dir.path() + "/members.csv";
+  {
+    std::ofstream out(csv);
+    tools::MemberGenerator gen(78);
+    out << tools::MemberCsvHeader() << "\n";
+    for (int64_t i = 0; i < members; ++i) out << tools::MemberCsvLine(gen.Row(i)) << "\n";
+  }
+  std::string data = dir.path() + "/data";
+  std::string log = dir.path() + "/perkd.log";
+  tools::ImportOptions options;
+  options.path = csv;
+  options.actor = "shutdown-test";
+  options.rows_per_call = 500;
+  options.attempts_max = 1;
+
+  auto server = testing::ChildServer::Start(PERKD_PATH, data, log);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = perks::v1::CardService::NewStub(tools::MakeChannel(server->address()));
+  std::atomic<int64_t> acknowledged{0};
+  std::atomic<bool> signalled{false};
+  auto result = tools::ImportMemberFile(stub.get(), options, [&](int64_t done, int64_t) {
+    acknowledged = done;
+    if (done >= members / 4 && !signalled.exchange(true)) kill(server->pid(), SIGTERM);
+  });
+  EXPECT_EQ(server->Terminate(), 0);  // reaps the process that SIGTERM already stopped
+  if (!result.ok()) {
+    // Calls after the shutdown began are refused as unavailable, never cut off half-done.
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable) << result.status();
+  }
+
+  auto again = testing::ChildServer::Start(PERKD_PATH, data, log);
+  ASSERT_TRUE(again.ok()) << again.status();
+  auto stub2 = perks::v1::CardService::NewStub(tools::MakeChannel(again->address()));
+  auto reimport = tools::ImportMemberFile(stub2.get(), options, {});
+  ASSERT_TRUE(reimport.ok()) << reimport.status();
+  EXPECT_GE(reimport->unchanged, acknowledged.load());
+  EXPECT_EQ(reimport->unchanged + reimport->created, members);
+}
+
 }  // namespace
 }  // namespace perks

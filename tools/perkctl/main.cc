@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
+#include "perks/v1/admin.grpc.pb.h"
 #include "perks/v1/card.grpc.pb.h"
 #include "services/card/domain/card_rules.h"
 #include "services/common/money.h"
@@ -232,6 +233,26 @@ void AddHealth(CLI::App& app, Ctl& ctl) {
 int Check(int code) {
   if (code != 0) throw CLI::RuntimeError(code);
   return 0;
+}
+
+void AddBackup(CLI::App& app, Ctl& ctl) {
+  auto* cmd = app.add_subcommand(
+      "backup", "online backup of every service's database under <data-dir>/backups/");
+  auto label = std::make_shared<std::string>();
+  cmd->add_option("--label", *label, "appended to the backup folder's name");
+  cmd->callback([&ctl, label] {
+    auto stub = v1::AdminService::NewStub(MakeChannel(ctl.g_->server));
+    v1::BackupRequest req;
+    req.set_label(*label);
+    v1::BackupResponse resp;
+    auto ctx = MakeContext(ctl.g_->actor, absl::Minutes(30));
+    Check(ctl.Done<v1::BackupResponse>(
+        stub->Backup(ctx.get(), req, &resp), resp, [](const v1::BackupResponse& r) {
+          std::cout << "backed up " << absl::StrJoin(r.services(), ", ") << " to " << r.path()
+                    << " (" << r.bytes() / (1 << 20) << " MiB, " << r.took_ms() << " ms)\n"
+                    << "to restore: stop perkd and start it with --data-dir " << r.path() << "\n";
+        }));
+  });
 }
 
 void AddPrograms(CLI::App& app, Ctl& ctl) {
@@ -646,6 +667,7 @@ int main(int argc, char** argv) {
                  "request id for a change (to retry one safely); default: a fresh one");
   Ctl ctl(&g);
   AddHealth(app, ctl);
+  AddBackup(app, ctl);
   AddPrograms(app, ctl);
   AddMembers(app, ctl);
   AddCards(app, ctl);

@@ -31,6 +31,9 @@ class CardService final : public perks::v1::CardService::CallbackService {
   static absl::StatusOr<std::unique_ptr<CardService>> Open(const CardServiceOptions& options);
   ~CardService() override;
 
+  // An online backup of the service's database into `dir` (which must not exist).
+  absl::Status Checkpoint(const std::string& dir) const { return db_->Checkpoint(dir); }
+
   // Finishes queued writes and closes the database. Call after the gRPC server has shut down.
   absl::Status Close();
 
