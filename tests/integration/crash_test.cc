@@ -114,7 +114,7 @@ TEST(CrashTest, KillDuringImportThenReimportGivesEveryMemberAndCardExactlyOnce) 
   EXPECT_EQ(server.Terminate(), 0);  // and a clean shutdown exits 0
 }
 
-TEST(ShutdownTest, SigtermDuringImportFinishesInFlightCallsAndKeepsEveryAcknowledgedRow) {
+TEST(ShutdownTest, SigtermDuringImportExitsCleanlyAndKeepsEveryAcknowledgedRow) {
   const int64_t members = 20'000;
   storage::TestDir dir;
   std::string csv = dir.path() + "/members.csv";
@@ -143,8 +143,12 @@ TEST(ShutdownTest, SigtermDuringImportFinishesInFlightCallsAndKeepsEveryAcknowle
   });
   EXPECT_EQ(server->Terminate(), 0);  // reaps the process that SIGTERM already stopped
   if (!result.ok()) {
-    // Calls after the shutdown began are refused as unavailable, never cut off half-done.
-    EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable) << result.status();
+    // Calls arriving after the shutdown began are refused: UNAVAILABLE, or CANCELLED for a call
+    // the server had received but not yet handed to a handler (grpc/grpc#41785). Either way the
+    // handler never ran; what it means for the data is checked below.
+    EXPECT_TRUE(result.status().code() == absl::StatusCode::kUnavailable ||
+                result.status().code() == absl::StatusCode::kCancelled)
+        << result.status();
   }
 
   auto again = testing::ChildServer::Start(PERKD_PATH, data, log);

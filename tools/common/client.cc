@@ -35,7 +35,10 @@ std::string NewRequestId(const std::string& prefix) {
 }
 
 bool Retryable(const grpc::Status& status) {
+  // A server shutting down answers CANCELLED for calls it received but never handed to a handler
+  // (grpc/grpc#41785). Every change carries a request id, so sending it again is safe.
   return status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+         status.error_code() == grpc::StatusCode::CANCELLED ||
          status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||
          status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED;
 }

@@ -19,7 +19,8 @@ std::unique_ptr<grpc::ClientContext> MakeContext(const std::string& actor, absl:
 // A fresh request id: "<prefix>-<16 random hex>".
 std::string NewRequestId(const std::string& prefix);
 
-// Whether a failed call may be sent again unchanged (the server may not have seen it).
+// Whether a failed call may be sent again unchanged with the same request id (the server may
+// not have seen it, or may be restarting).
 bool Retryable(const grpc::Status& status);
 
 // Asks the standard gRPC health service (grpc.health.v1.Health/Check) about `service` ("" for
