@@ -3,9 +3,8 @@
 //   family      key                                   value
 //   programs    program/<program_id>                  ProgramRecord
 //   members     member/<member_id>                    MemberRecord
-//   cards       card/<card_id>                        CardRecord
-//   index       cardno/<card_number>                  card_id
-//   index       live/<member_id>/<program_id>         card_id of the member's live card
+//   cards       card/<card_id>                        CardRecord; card_id = keyed hash of the
+//   number index       live/<member_id>/<program_id>         card_id of the member's live card
 //   history     hist/<card_id>/<seq:u64>              HistoryRecord
 //   batches     batch/<batch_id>                      BatchRecord
 //   batches     batchcard/<batch_id>/<card_id>        (empty)
@@ -27,9 +26,6 @@ inline Key Program(std::string_view id) { return std::move(Key().Str("program").
 inline Key ProgramPrefix() { return std::move(Key().Str("program")); }
 inline Key Member(std::string_view id) { return std::move(Key().Str("member").Str(id)); }
 inline Key Card(std::string_view id) { return std::move(Key().Str("card").Str(id)); }
-inline Key CardNumber(std::string_view number) {
-  return std::move(Key().Str("cardno").Str(number));
-}
 inline Key Live(std::string_view member_id, std::string_view program_id) {
   return std::move(Key().Str("live").Str(member_id).Str(program_id));
 }

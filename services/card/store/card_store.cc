@@ -35,12 +35,6 @@ absl::StatusOr<std::optional<Record>> GetRecord(Reader& r, Cf cf, const storage:
   return std::optional<Record>(std::move(rec));
 }
 
-std::string RandomId(std::string_view prefix, std::mt19937_64& rng) {
-  uint64_t a = rng();
-  return absl::StrCat(std::string(prefix),
-                      HexEncode(std::string(reinterpret_cast<char*>(&a), sizeof(a))));
-}
-
 absl::Status CardNotFound() {
   return absl::NotFoundError("no card with that number or id; check the number on the card");
 }
@@ -62,6 +56,14 @@ CardStore::CardStore(storage::Db* db, std::string id_hash_key)
       batches_(db->Family("batches")),
       idempotency_(db->Family("idempotency")),
       rng_(std::random_device{}()) {}
+
+std::string CardStore::CardIdFor(std::string_view card_number) const {
+  // A POS names a card by its number: deriving the id from it makes that lookup one read.
+  return absl::StrCat(
+      "c",
+      HexEncode(
+          HmacSha256(id_hash_key_, absl::StrCat("card:", std::string(card_number))).substr(0, 10)));
+}
 
 std::string CardStore::MemberIdFor(std::string_view id_number) const {
   // 80 bits of the keyed hash: collisions are negligible at the province's 6.5 million members.
@@ -125,12 +127,14 @@ absl::StatusOr<CardRecord> CardStore::NewCard(storage::Txn& txn, const perks::v1
                        "' is running out of card numbers; give it a longer card_number_length"));
     }
     number = NewCardNumber(program.bin_prefix(), program.card_number_length(), rng_);
-    auto taken = txn.Get(index_, keys::CardNumber(number).bytes());
+    // The id is derived from the number, so a taken id is a taken number (or, once in about
+    // 10^24 pairs, a hash collision): either way, draw again.
+    auto taken = txn.Get(cards_, keys::Card(CardIdFor(number)).bytes());
     if (!taken.ok()) return taken.status();
     if (!taken->has_value()) break;
   }
   CardRecord card;
-  card.set_card_id(RandomId("c", rng_));
+  card.set_card_id(CardIdFor(number));
   card.set_card_number(number);
   card.set_program_id(program.program_id());
   card.set_member_id(std::string(member_id));
@@ -142,7 +146,6 @@ absl::StatusOr<CardRecord> CardStore::NewCard(storage::Txn& txn, const perks::v1
   entry.mutable_transition()->set_from(perks::v1::CARD_STATE_UNSPECIFIED);
   entry.mutable_transition()->set_to(perks::v1::CARD_STATE_ISSUED);
   AppendHistory(txn, card, std::move(entry), m);
-  txn.Put(index_, keys::CardNumber(number).bytes(), card.card_id());
   txn.Put(index_, keys::Live(member_id, program.program_id()).bytes(), card.card_id());
   txn.Put(batches_, keys::BatchCard(batch_id, card.card_id()).bytes(), "");
   PutCard(txn, card);
@@ -285,10 +288,7 @@ absl::StatusOr<CardRecord> CardStore::FindCard(Reader& r, const perks::v1::CardR
   switch (ref.ref_case()) {
     case perks::v1::CardRef::kCardNumber: {
       if (absl::Status s = ValidateCardNumber(ref.card_number()); !s.ok()) return s;
-      auto id = r.Get(index_, keys::CardNumber(ref.card_number()).bytes());
-      if (!id.ok()) return id.status();
-      if (!id->has_value()) return CardNotFound();
-      card_id = **id;
+      card_id = CardIdFor(ref.card_number());
       break;
     }
     case perks::v1::CardRef::kCardId:
@@ -301,6 +301,7 @@ absl::StatusOr<CardRecord> CardStore::FindCard(Reader& r, const perks::v1::CardR
   auto card = GetRecord<CardRecord>(r, cards_, keys::Card(card_id));
   if (!card.ok()) return card.status();
   if (!card->has_value()) return CardNotFound();
+  if (ref.has_card_number() && (*card)->card_number() != ref.card_number()) return CardNotFound();
   return std::move(**card);
 }
 

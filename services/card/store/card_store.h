@@ -44,6 +44,9 @@ class CardStore {
 
   storage::Cf idempotency_family() const { return idempotency_; }
 
+  // The card id for a card number: a keyed hash, so ids reveal nothing of the number.
+  std::string CardIdFor(std::string_view card_number) const;
+
   // The member id for an ID number: a keyed hash, so the number itself is never stored.
   std::string MemberIdFor(std::string_view id_number) const;
 
