@@ -16,6 +16,9 @@ absl::Status FromGrpcStatus(const grpc::Status& status);
 // is the `perks-actor` metadata a client sends (perkctl sends the operator's login name).
 std::string ActorOf(const grpc::ServerContextBase& context);
 
+// Finishes a callback-API call at once with `status`.
+grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, const absl::Status& status);
+
 }  // namespace perks
 
 #endif  // PERKS_SERVICES_COMMON_GRPC_STATUS_H_

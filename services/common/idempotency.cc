@@ -7,6 +7,8 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "perks/storage/v1/idempotency.pb.h"
+#include "services/common/grpc_status.h"
+#include "services/common/log.h"
 #include "services/common/personal.h"
 #include "storage/keys.h"
 
@@ -112,6 +114,27 @@ void MutateOnce(const IdempotencyStore& store, std::string_view method, const Me
       },
       [shared_done](absl::Status s) { (*shared_done)(std::move(s)); });
   if (!submitted.ok()) (*shared_done)(submitted);
+}
+
+grpc::ServerUnaryReactor* MutateAndFinish(grpc::CallbackServerContext* ctx,
+                                          const IdempotencyStore& store, std::string_view service,
+                                          std::string_view method, const Message& request,
+                                          Message* response,
+                                          absl::AnyInvocable<absl::Status(storage::Txn&)> apply) {
+  auto* reactor = ctx->DefaultReactor();
+  MutateOnce(store, method, request, response, std::move(apply),
+             [reactor, event = absl::StrCat(std::string(service), ".refused"),
+              method = std::string(method), actor = ActorOf(*ctx)](absl::Status s) {
+               if (!s.ok()) {
+                 Log(LogLevel::kInfo, event,
+                     {{"method", method},
+                      {"actor", actor},
+                      {"code", absl::StatusCodeToString(s.code())},
+                      {"reason", std::string(s.message())}});
+               }
+               reactor->Finish(ToGrpcStatus(s));
+             });
+  return reactor;
 }
 
 }  // namespace perks

@@ -14,6 +14,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "google/protobuf/message.h"
+#include "grpcpp/grpcpp.h"
 #include "services/common/clock.h"
 #include "storage/db.h"
 #include "storage/writer.h"
@@ -41,6 +42,15 @@ void MutateOnce(const IdempotencyStore& store, std::string_view method,
                 const google::protobuf::Message& request, google::protobuf::Message* response,
                 absl::AnyInvocable<absl::Status(storage::Txn&)> apply,
                 absl::AnyInvocable<void(absl::Status)> done);
+
+// MutateOnce for a gRPC callback-API call: finishes the call with the outcome, and logs refusals
+// as "<service>.refused" with the method, the caller and the reason.
+grpc::ServerUnaryReactor* MutateAndFinish(grpc::CallbackServerContext* ctx,
+                                          const IdempotencyStore& store, std::string_view service,
+                                          std::string_view method,
+                                          const google::protobuf::Message& request,
+                                          google::protobuf::Message* response,
+                                          absl::AnyInvocable<absl::Status(storage::Txn&)> apply);
 
 }  // namespace perks
 

@@ -9,12 +9,6 @@
 namespace perks::card {
 namespace {
 
-grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx, const absl::Status& s) {
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(s));
-  return reactor;
-}
-
 std::string BatchIdFor(std::string_view given, std::string_view request_id) {
   if (!given.empty()) return std::string(given);
   std::string id = "b-";
@@ -61,26 +55,13 @@ grpc::ServerUnaryReactor* CardService::Mutate(grpc::CallbackServerContext* ctx,
                                               std::string_view method,
                                               const google::protobuf::Message& req,
                                               google::protobuf::Message* resp, Apply apply) {
-  auto* reactor = ctx->DefaultReactor();
-  std::string actor = ActorOf(*ctx);
-  MutateOnce(idempotency_, method, req, resp, std::move(apply),
-             [reactor, method = std::string(method), actor](absl::Status s) {
-               if (!s.ok()) {
-                 Log(LogLevel::kInfo, "card.refused",
-                     {{"method", method},
-                      {"actor", actor},
-                      {"code", absl::StatusCodeToString(s.code())},
-                      {"reason", std::string(s.message())}});
-               }
-               reactor->Finish(ToGrpcStatus(s));
-             });
-  return reactor;
+  return MutateAndFinish(ctx, idempotency_, "card", method, req, resp, std::move(apply));
 }
 
 grpc::ServerUnaryReactor* CardService::CreateProgram(grpc::CallbackServerContext* ctx,
                                                      const perks::v1::CreateProgramRequest* req,
                                                      perks::v1::Program* resp) {
-  if (absl::Status s = ValidateProgram(req->program()); !s.ok()) return Finish(ctx, s);
+  if (absl::Status s = ValidateProgram(req->program()); !s.ok()) return FinishNow(ctx, s);
   Mutation m = MutationFor(ctx, req->request_id());
   return Mutate(ctx, "CreateProgram", *req, resp, [this, req, resp, m](storage::Txn& txn) {
     return store_.CreateProgram(txn, req->program(), m, resp);
@@ -91,25 +72,26 @@ grpc::ServerUnaryReactor* CardService::ListPrograms(grpc::CallbackServerContext*
                                                     const perks::v1::ListProgramsRequest*,
                                                     perks::v1::ListProgramsResponse* resp) {
   auto programs = store_.ListPrograms();
-  if (!programs.ok()) return Finish(ctx, programs.status());
+  if (!programs.ok()) return FinishNow(ctx, programs.status());
   for (auto& p : *programs) *resp->add_programs() = std::move(p);
-  return Finish(ctx, absl::OkStatus());
+  return FinishNow(ctx, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* CardService::ImportMembers(grpc::CallbackServerContext* ctx,
                                                      const perks::v1::ImportMembersRequest* req,
                                                      perks::v1::ImportMembersResponse* resp) {
   if (req->rows_size() > static_cast<int>(kImportRowsMax)) {
-    return Finish(ctx, absl::InvalidArgumentError(absl::StrCat(
-                           req->rows_size(), " rows in one call; send at most ", kImportRowsMax)));
+    return FinishNow(ctx,
+                     absl::InvalidArgumentError(absl::StrCat(
+                         req->rows_size(), " rows in one call; send at most ", kImportRowsMax)));
   }
   if (!req->issue_program_id().empty()) {
     if (absl::Status s = ValidateName("issue_program_id", req->issue_program_id()); !s.ok()) {
-      return Finish(ctx, s);
+      return FinishNow(ctx, s);
     }
   }
   std::string batch_id = BatchIdFor(req->issue_batch_id(), req->request_id());
-  if (absl::Status s = ValidateName("issue_batch_id", batch_id); !s.ok()) return Finish(ctx, s);
+  if (absl::Status s = ValidateName("issue_batch_id", batch_id); !s.ok()) return FinishNow(ctx, s);
   // Rows are checked here, on the calling thread, so the writer only stores.
   auto rows = std::make_shared<std::vector<ImportRow>>();
   auto rejected = std::make_shared<std::vector<perks::v1::RowRejection>>();
@@ -140,34 +122,34 @@ grpc::ServerUnaryReactor* CardService::GetMember(grpc::CallbackServerContext* ct
   std::string member_id;
   if (req->ref_case() == perks::v1::GetMemberRequest::kIdNumber) {
     std::string id = absl::AsciiStrToUpper(req->id_number());
-    if (absl::Status s = ValidateIdNumber(id); !s.ok()) return Finish(ctx, s);
+    if (absl::Status s = ValidateIdNumber(id); !s.ok()) return FinishNow(ctx, s);
     member_id = store_.MemberIdFor(id);
   } else {
     member_id = req->member_id();
   }
   auto member = store_.GetMember(member_id);
-  if (!member.ok()) return Finish(ctx, member.status());
+  if (!member.ok()) return FinishNow(ctx, member.status());
   *resp = std::move(*member);
-  return Finish(ctx, absl::OkStatus());
+  return FinishNow(ctx, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* CardService::IssueCards(grpc::CallbackServerContext* ctx,
                                                   const perks::v1::IssueCardsRequest* req,
                                                   perks::v1::IssueCardsResponse* resp) {
   if (absl::Status s = ValidateName("program_id", req->program_id()); !s.ok()) {
-    return Finish(ctx, s);
+    return FinishNow(ctx, s);
   }
   if (req->member_ids_size() == 0 || req->member_ids_size() > static_cast<int>(kIssueMembersMax)) {
-    return Finish(ctx, absl::InvalidArgumentError(
-                           absl::StrCat("name 1 to ", kIssueMembersMax, " member_ids per call")));
+    return FinishNow(ctx, absl::InvalidArgumentError(absl::StrCat("name 1 to ", kIssueMembersMax,
+                                                                  " member_ids per call")));
   }
   auto member_ids = std::make_shared<std::vector<std::string>>();
   for (const auto& id : req->member_ids()) {
-    if (absl::Status s = ValidateName("member_id", id); !s.ok()) return Finish(ctx, s);
+    if (absl::Status s = ValidateName("member_id", id); !s.ok()) return FinishNow(ctx, s);
     member_ids->push_back(id);
   }
   std::string batch_id = BatchIdFor(req->batch_id(), req->request_id());
-  if (absl::Status s = ValidateName("batch_id", batch_id); !s.ok()) return Finish(ctx, s);
+  if (absl::Status s = ValidateName("batch_id", batch_id); !s.ok()) return FinishNow(ctx, s);
   Mutation m = MutationFor(ctx, req->request_id());
   return Mutate(ctx, "IssueCards", *req, resp,
                 [this, req, resp, m, member_ids, batch_id](storage::Txn& txn) {
@@ -186,14 +168,14 @@ grpc::ServerUnaryReactor* CardService::ExportCards(grpc::CallbackServerContext* 
          {"batch", req->batch_id()},
          {"cards", std::to_string(resp->cards_size())}});
   }
-  return Finish(ctx, s);
+  return FinishNow(ctx, s);
 }
 
 grpc::ServerUnaryReactor* CardService::ChangeCardState(grpc::CallbackServerContext* ctx,
                                                        const perks::v1::ChangeCardStateRequest* req,
                                                        perks::v1::Card* resp) {
   if (req->reason().size() > 200) {
-    return Finish(ctx, absl::InvalidArgumentError("reason is over 200 bytes"));
+    return FinishNow(ctx, absl::InvalidArgumentError("reason is over 200 bytes"));
   }
   Mutation m = MutationFor(ctx, req->request_id());
   return Mutate(ctx, "ChangeCardState", *req, resp, [this, req, resp, m](storage::Txn& txn) {
@@ -205,7 +187,7 @@ grpc::ServerUnaryReactor* CardService::ReplaceCard(grpc::CallbackServerContext* 
                                                    const perks::v1::ReplaceCardRequest* req,
                                                    perks::v1::ReplaceCardResponse* resp) {
   if (req->reason().size() > 200) {
-    return Finish(ctx, absl::InvalidArgumentError("reason is over 200 bytes"));
+    return FinishNow(ctx, absl::InvalidArgumentError("reason is over 200 bytes"));
   }
   Mutation m = MutationFor(ctx, req->request_id());
   return Mutate(ctx, "ReplaceCard", *req, resp, [this, req, resp, m](storage::Txn& txn) {
@@ -217,15 +199,15 @@ grpc::ServerUnaryReactor* CardService::LookupCard(grpc::CallbackServerContext* c
                                                   const perks::v1::LookupCardRequest* req,
                                                   perks::v1::Card* resp) {
   auto card = store_.Lookup(req->card());
-  if (!card.ok()) return Finish(ctx, card.status());
+  if (!card.ok()) return FinishNow(ctx, card.status());
   *resp = std::move(*card);
-  return Finish(ctx, absl::OkStatus());
+  return FinishNow(ctx, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* CardService::CreditBalance(grpc::CallbackServerContext* ctx,
                                                      const perks::v1::CreditBalanceRequest* req,
                                                      perks::v1::BalanceChange* resp) {
-  if (absl::Status s = ValidateCredit(*req); !s.ok()) return Finish(ctx, s);
+  if (absl::Status s = ValidateCredit(*req); !s.ok()) return FinishNow(ctx, s);
   Mutation m = MutationFor(ctx, req->request_id());
   return Mutate(ctx, "CreditBalance", *req, resp, [this, req, resp, m](storage::Txn& txn) {
     return store_.Credit(txn, *req, m, resp);
@@ -235,7 +217,7 @@ grpc::ServerUnaryReactor* CardService::CreditBalance(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* CardService::DebitBalance(grpc::CallbackServerContext* ctx,
                                                     const perks::v1::DebitBalanceRequest* req,
                                                     perks::v1::BalanceChange* resp) {
-  if (absl::Status s = ValidateDebit(*req); !s.ok()) return Finish(ctx, s);
+  if (absl::Status s = ValidateDebit(*req); !s.ok()) return FinishNow(ctx, s);
   Mutation m = MutationFor(ctx, req->request_id());
   return Mutate(ctx, "DebitBalance", *req, resp, [this, req, resp, m](storage::Txn& txn) {
     return store_.Debit(txn, *req, m, resp);
@@ -245,7 +227,7 @@ grpc::ServerUnaryReactor* CardService::DebitBalance(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* CardService::ListCardHistory(grpc::CallbackServerContext* ctx,
                                                        const perks::v1::ListCardHistoryRequest* req,
                                                        perks::v1::ListCardHistoryResponse* resp) {
-  return Finish(ctx, store_.ListHistory(*req, resp));
+  return FinishNow(ctx, store_.ListHistory(*req, resp));
 }
 
 }  // namespace perks::card
