@@ -20,6 +20,7 @@
 #include "services/card/rpc/card_service.h"
 #include "services/common/log.h"
 #include "services/common/personal.h"
+#include "services/merchant/rpc/merchant_service.h"
 #include "services/perkd/admin_service.h"
 
 namespace perks {
@@ -27,6 +28,7 @@ namespace perks {
 struct Server::Parts {
   SystemClock system_clock;
   std::unique_ptr<card::CardService> card;
+  std::unique_ptr<merchant::MerchantService> merchant;
   std::unique_ptr<AdminService> admin;
   std::unique_ptr<grpc::Server> grpc_server;
 };
@@ -97,15 +99,28 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       if (!svc.ok()) return svc.status();
       parts.card = std::move(*svc);
       builder.RegisterService(parts.card.get());
+    } else if (name == "merchant") {
+      merchant::MerchantServiceOptions o;
+      o.db_path = (std::filesystem::path(options.data_dir) / "merchant").string();
+      o.clock = clock;
+      o.writer.sync = options.sync_writes;
+      auto svc = merchant::MerchantService::Open(o);
+      if (!svc.ok()) return svc.status();
+      parts.merchant = std::move(*svc);
+      builder.RegisterService(parts.merchant.get());
     } else {
       return absl::InvalidArgumentError(
-          absl::StrCat("unknown service '", name, "'; this build has: card"));
+          absl::StrCat("unknown service '", name, "'; this build has: card, merchant"));
     }
   }
   std::map<std::string, AdminService::CheckpointFn> dbs;
   if (parts.card) {
     card::CardService* card = parts.card.get();
     dbs["card"] = [card](const std::string& dir) { return card->Checkpoint(dir); };
+  }
+  if (parts.merchant) {
+    merchant::MerchantService* m = parts.merchant.get();
+    dbs["merchant"] = [m](const std::string& dir) { return m->Checkpoint(dir); };
   }
   parts.admin = std::make_unique<AdminService>(options.data_dir, clock, std::move(dbs));
   builder.RegisterService(parts.admin.get());
@@ -118,8 +133,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   auto* health = parts.grpc_server->GetHealthCheckService();
   health->SetServingStatus(true);
   for (const auto& name : options.services) {
-    health->SetServingStatus(absl::StrCat("perks.v1.", name == "card" ? "CardService" : name),
-                             true);
+    health->SetServingStatus(
+        absl::StrCat("perks.v1.", name == "card" ? "CardService" : "MerchantService"), true);
   }
   Log(LogLevel::kInfo, "server.started",
       {{"port", std::to_string(port)},
@@ -139,8 +154,9 @@ void Server::Shutdown(absl::Duration grace) {
   parts_->grpc_server->GetHealthCheckService()->SetServingStatus(false);
   parts_->grpc_server->Shutdown(deadline);
   parts_->grpc_server->Wait();
-  if (parts_->card) {
-    absl::Status s = parts_->card->Close();
+  // Each service drains its writer and syncs and closes its own database.
+  for (absl::Status s : {parts_->card ? parts_->card->Close() : absl::OkStatus(),
+                         parts_->merchant ? parts_->merchant->Close() : absl::OkStatus()}) {
     if (!s.ok()) Log(LogLevel::kError, "server.close_failed", {{"reason", s.ToString()}});
   }
   Log(LogLevel::kInfo, "server.stopped");

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/card/store/card_keys.h"
 #include "services/common/personal.h"
+#include "services/common/records.h"
 
 namespace perks::card {
 namespace {
@@ -20,20 +21,6 @@ using perks::v1::CardState;
 using storage::Cf;
 
 constexpr int kCardNumberAttemptsMax = 20;
-
-// Reads a record through a Txn or a Db: nullopt when absent.
-template <typename Record, typename Reader>
-absl::StatusOr<std::optional<Record>> GetRecord(Reader& r, Cf cf, const storage::Key& key) {
-  auto bytes = r.Get(cf, key.bytes());
-  if (!bytes.ok()) return bytes.status();
-  if (!bytes->has_value()) return std::optional<Record>();
-  Record rec;
-  if (!rec.ParseFromString(**bytes)) {
-    return absl::DataLossError(absl::StrCat("a stored ", Record::descriptor()->name(),
-                                            " is unreadable; restore from a backup"));
-  }
-  return std::optional<Record>(std::move(rec));
-}
 
 absl::Status CardNotFound() {
   return absl::NotFoundError("no card with that number or id; check the number on the card");
