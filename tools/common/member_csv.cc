@@ -1,55 +1,35 @@
 #include "tools/common/member_csv.h"
 
-#include <filesystem>
-
-#define CSV_IO_NO_THREAD
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wstringop-truncation"
-#include "libfccp/csv.h"
-#pragma GCC diagnostic pop
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "tools/common/csv_file.h"
 
 namespace perks::tools {
 
-using Csv = io::CSVReader<5, io::trim_chars<' ', '\t'>, io::double_quote_escape<',', '"'>,
-                          io::throw_on_overflow, io::no_comment>;
-
 struct MemberCsvReader::Impl {
-  std::unique_ptr<Csv> csv;
+  std::unique_ptr<CsvFile<5>> csv;
 };
 
 MemberCsvReader::MemberCsvReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 MemberCsvReader::~MemberCsvReader() = default;
 
 absl::StatusOr<std::unique_ptr<MemberCsvReader>> MemberCsvReader::Open(const std::string& path) {
-  if (!std::filesystem::is_regular_file(path)) {
-    return absl::NotFoundError(absl::StrCat("no file ", path));
-  }
+  auto csv = CsvFile<5>::Open(path, {"name", "id_number", "phone", "org_code", "tags"});
+  if (!csv.ok()) return csv.status();
   auto impl = std::make_unique<Impl>();
-  try {
-    impl->csv = std::make_unique<Csv>(path);
-    impl->csv->read_header(io::ignore_extra_column, "name", "id_number", "phone", "org_code",
-                           "tags");
-  } catch (const io::error::base& e) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        e.what(), ". The first line must name the columns name,id_number,phone,org_code,tags"));
-  }
+  impl->csv = std::move(*csv);
   return std::unique_ptr<MemberCsvReader>(new MemberCsvReader(std::move(impl)));
 }
 
 absl::StatusOr<std::optional<perks::v1::MemberRow>> MemberCsvReader::Next() {
-  std::string name, id_number, phone, org_code, tags;
-  try {
-    if (!impl_->csv->read_row(name, id_number, phone, org_code, tags)) {
-      return std::optional<perks::v1::MemberRow>();
-    }
-  } catch (const io::error::base& e) {
-    return absl::InvalidArgumentError(e.what());
-  }
+  CsvFile<5>::Row cells;
+  int64_t line = 0;
+  auto more = impl_->csv->Next(&cells, &line);
+  if (!more.ok()) return more.status();
+  if (!*more) return std::optional<perks::v1::MemberRow>();
+  auto& [name, id_number, phone, org_code, tags] = cells;
   perks::v1::MemberRow row;
-  row.set_line(impl_->csv->get_file_line());
+  row.set_line(line);
   row.set_name(std::move(name));
   row.set_id_number(std::move(id_number));
   row.set_phone(std::move(phone));

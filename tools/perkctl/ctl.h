@@ -1,0 +1,188 @@
+// What every perkctl command shares: global flags, clients, answers as tables or JSON.
+#ifndef PERKS_TOOLS_PERKCTL_CTL_H_
+#define PERKS_TOOLS_PERKCTL_CTL_H_
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/json_util.h"
+#include "perks/v1/card.grpc.pb.h"
+#include "perks/v1/merchant.grpc.pb.h"
+#include "tools/common/client.h"
+
+namespace perks::tools {
+
+using google::protobuf::Message;
+namespace v1 = perks::v1;
+
+struct Globals {
+  std::string server = "127.0.0.1:7400";
+  std::string actor;
+  bool json = false;
+  int timeout_s = 30;
+  std::string request_id;  // empty: a fresh one per command
+};
+
+inline std::string ToJson(const Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions o;
+  o.preserve_proto_field_names = true;
+  o.always_print_primitive_fields = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
+  return out;
+}
+
+inline std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+
+inline std::string Time(int64_t unix_ms) {
+  if (unix_ms == 0) return "-";
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixMillis(unix_ms),
+                          absl::FixedTimeZone(8 * 3600));
+}
+
+// Expiries are stored as the first moment they no longer hold; people read the last day they do.
+inline std::string ExpiryDate(int64_t unix_ms) {
+  if (unix_ms == 0) return "never";
+  return absl::FormatTime("%Y-%m-%d", absl::FromUnixMillis(unix_ms - 1),
+                          absl::FixedTimeZone(8 * 3600));
+}
+
+// Rows of cells, printed with columns padded to the widest cell (counting UTF-8 characters).
+inline void PrintTable(const std::vector<std::vector<std::string>>& rows) {
+  auto width = [](const std::string& s) {
+    size_t n = 0;
+    for (unsigned char c : s) n += (c & 0xc0) != 0x80 ? ((c >= 0xe0) ? 2 : 1) : 0;
+    return n;
+  };
+  std::vector<size_t> widths;
+  for (const auto& r : rows) {
+    if (widths.size() < r.size()) widths.resize(r.size(), 0);
+    for (size_t i = 0; i < r.size(); ++i) widths[i] = std::max(widths[i], width(r[i]));
+  }
+  for (const auto& r : rows) {
+    std::string line;
+    for (size_t i = 0; i < r.size(); ++i) {
+      line += r[i];
+      if (i + 1 < r.size()) line += std::string(widths[i] - width(r[i]) + 2, ' ');
+    }
+    std::cout << line << "\n";
+  }
+}
+
+class Ctl {
+ public:
+  explicit Ctl(Globals* g) : g_(g) {}
+
+  v1::CardService::Stub& stub() {
+    if (!stub_) stub_ = v1::CardService::NewStub(channel());
+    return *stub_;
+  }
+  v1::MerchantService::Stub& merchants() {
+    if (!merchants_) merchants_ = v1::MerchantService::NewStub(channel());
+    return *merchants_;
+  }
+  std::shared_ptr<grpc::Channel> channel() {
+    if (!channel_) channel_ = MakeChannel(g_->server);
+    return channel_;
+  }
+  std::unique_ptr<grpc::ClientContext> Context() const {
+    return MakeContext(g_->actor, absl::Seconds(g_->timeout_s));
+  }
+  std::string RequestId(const std::string& what) const {
+    return g_->request_id.empty() ? NewRequestId(what) : g_->request_id;
+  }
+
+  // Prints the answer (JSON or the table `print` makes) or the refusal. Returns the exit code.
+  template <typename Resp>
+  int Done(const grpc::Status& s, const Resp& resp, const std::function<void(const Resp&)>& print) {
+    if (!s.ok()) {
+      std::cerr << "perkctl: " << CodeName(s.error_code()) << ": " << s.error_message() << "\n";
+      if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+        std::cerr << "  is perkd running and reachable at " << g_->server
+                  << "? (set --server or PERKS_SERVER)\n";
+      }
+      return 1;
+    }
+    if (g_->json) {
+      std::cout << ToJson(resp) << "\n";
+    } else {
+      print(resp);
+    }
+    return 0;
+  }
+
+  static std::string CodeName(grpc::StatusCode code) {
+    static const char* kNames[] = {"OK",
+                                   "CANCELLED",
+                                   "UNKNOWN",
+                                   "INVALID_ARGUMENT",
+                                   "DEADLINE_EXCEEDED",
+                                   "NOT_FOUND",
+                                   "ALREADY_EXISTS",
+                                   "PERMISSION_DENIED",
+                                   "RESOURCE_EXHAUSTED",
+                                   "FAILED_PRECONDITION",
+                                   "ABORTED",
+                                   "OUT_OF_RANGE",
+                                   "UNIMPLEMENTED",
+                                   "INTERNAL",
+                                   "UNAVAILABLE",
+                                   "DATA_LOSS",
+                                   "UNAUTHENTICATED"};
+    int i = static_cast<int>(code);
+    return i >= 0 && i <= 16 ? kNames[i] : "ERROR";
+  }
+
+  Globals* g_;
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::CardService::Stub> stub_;
+  std::unique_ptr<v1::MerchantService::Stub> merchants_;
+};
+
+class ProgressBar {
+ public:
+  void Update(int64_t done, int64_t total) {
+    if (total <= 0) return;
+    int pct = static_cast<int>(done * 100 / total);
+    if (isatty(STDERR_FILENO)) {
+      int filled = pct * 40 / 100;
+      std::cerr << "\r[" << std::string(filled, '#') << std::string(40 - filled, ' ') << "] " << pct
+                << "% " << done << "/" << total << " rows" << std::flush;
+      if (done == total) std::cerr << "\n";
+    } else if (pct / 10 != last_decile_) {
+      last_decile_ = pct / 10;
+      std::cerr << "imported " << done << "/" << total << " rows (" << pct << "%)\n";
+    }
+  }
+
+ private:
+  int last_decile_ = -1;
+};
+
+inline int Check(int code) {
+  if (code != 0) throw CLI::RuntimeError(code);
+  return 0;
+}
+
+// Registers the merchant onboarding commands.
+void AddMerchantCommands(CLI::App& app, Ctl& ctl);
+
+}  // namespace perks::tools
+
+#endif  // PERKS_TOOLS_PERKCTL_CTL_H_
