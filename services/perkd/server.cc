@@ -17,6 +17,7 @@
 #include "asio.hpp"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "services/auth/rpc/auth_service.h"
 #include "services/card/rpc/card_service.h"
 #include "services/common/log.h"
 #include "services/common/personal.h"
@@ -27,6 +28,7 @@ namespace perks {
 
 struct Server::Parts {
   SystemClock system_clock;
+  std::unique_ptr<auth::AuthService> auth;
   std::unique_ptr<card::CardService> card;
   std::unique_ptr<merchant::MerchantService> merchant;
   std::unique_ptr<AdminService> admin;
@@ -75,6 +77,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   server->parts_ = std::make_unique<Parts>();
   Parts& parts = *server->parts_;
   const Clock* clock = options.clock ? options.clock : &parts.system_clock;
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create the data directory ", options.data_dir, ": ", ec.message()));
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -99,6 +107,18 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       if (!svc.ok()) return svc.status();
       parts.card = std::move(*svc);
       builder.RegisterService(parts.card.get());
+    } else if (name == "auth") {
+      auth::AuthServiceOptions o;
+      o.db_path = (std::filesystem::path(options.data_dir) / "auth").string();
+      o.clock = clock;
+      o.writer.sync = options.sync_writes;
+      auto svc = auth::AuthService::Open(o);
+      if (!svc.ok()) return svc.status();
+      auto token = (*svc)->Bootstrap();
+      if (!token.ok()) return token.status();
+      server->bootstrap_token_ = *token;
+      parts.auth = std::move(*svc);
+      builder.RegisterService(parts.auth.get());
     } else if (name == "merchant") {
       merchant::MerchantServiceOptions o;
       o.db_path = (std::filesystem::path(options.data_dir) / "merchant").string();
@@ -110,13 +130,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       builder.RegisterService(parts.merchant.get());
     } else {
       return absl::InvalidArgumentError(
-          absl::StrCat("unknown service '", name, "'; this build has: card, merchant"));
+          absl::StrCat("unknown service '", name, "'; this build has: auth, card, merchant"));
     }
   }
   std::map<std::string, AdminService::CheckpointFn> dbs;
   if (parts.card) {
     card::CardService* card = parts.card.get();
     dbs["card"] = [card](const std::string& dir) { return card->Checkpoint(dir); };
+  }
+  if (parts.auth) {
+    auth::AuthService* a = parts.auth.get();
+    dbs["auth"] = [a](const std::string& dir) { return a->Checkpoint(dir); };
   }
   if (parts.merchant) {
     merchant::MerchantService* m = parts.merchant.get();
@@ -133,8 +157,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   auto* health = parts.grpc_server->GetHealthCheckService();
   health->SetServingStatus(true);
   for (const auto& name : options.services) {
-    health->SetServingStatus(
-        absl::StrCat("perks.v1.", name == "card" ? "CardService" : "MerchantService"), true);
+    std::string service = name;
+    service[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(service[0])));
+    health->SetServingStatus(absl::StrCat("perks.v1.", service, "Service"), true);
   }
   Log(LogLevel::kInfo, "server.started",
       {{"port", std::to_string(port)},
@@ -150,12 +175,15 @@ std::shared_ptr<grpc::Channel> Server::InProcessChannel() {
 void Server::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
-  auto deadline = std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace);
-  parts_->grpc_server->GetHealthCheckService()->SetServingStatus(false);
-  parts_->grpc_server->Shutdown(deadline);
-  parts_->grpc_server->Wait();
+  if (parts_->grpc_server) {  // absent when Start failed part way
+    auto deadline = std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace);
+    parts_->grpc_server->GetHealthCheckService()->SetServingStatus(false);
+    parts_->grpc_server->Shutdown(deadline);
+    parts_->grpc_server->Wait();
+  }
   // Each service drains its writer and syncs and closes its own database.
-  for (absl::Status s : {parts_->card ? parts_->card->Close() : absl::OkStatus(),
+  for (absl::Status s : {parts_->auth ? parts_->auth->Close() : absl::OkStatus(),
+                         parts_->card ? parts_->card->Close() : absl::OkStatus(),
                          parts_->merchant ? parts_->merchant->Close() : absl::OkStatus()}) {
     if (!s.ok()) Log(LogLevel::kError, "server.close_failed", {{"reason", s.ToString()}});
   }
@@ -170,6 +198,11 @@ int ServeUntilSignalled(const ServerOptions& options, absl::Duration grace,
   if (!server.ok()) {
     std::cerr << program << ": " << server.status().message() << "\n";
     return 1;
+  }
+  if (!(*server)->bootstrap_token().empty()) {
+    // Printed once, here only: logs never carry it.
+    std::cout << "bootstrap admin token (shown once; keep it in a file only you can read): "
+              << (*server)->bootstrap_token() << std::endl;
   }
   std::cout << "listening on " << options.listen.substr(0, options.listen.rfind(':')) << ":"
             << (*server)->port() << std::endl;

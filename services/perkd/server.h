@@ -20,7 +20,7 @@ namespace perks {
 struct ServerOptions {
   std::string listen = "127.0.0.1:7400";  // host:port; port 0 picks a free one
   std::string data_dir = "data";
-  std::vector<std::string> services = {"card", "merchant"};
+  std::vector<std::string> services = {"auth", "card", "merchant"};
   const Clock* clock = nullptr;              // null: the system clock
   int message_bytes_max = 4 << 20;           // larger requests get RESOURCE_EXHAUSTED
   int concurrent_streams_max = 256;          // per connection
@@ -34,6 +34,8 @@ class Server {
   ~Server();
 
   int port() const { return port_; }
+  // The first installation-admin token, when this start created the installation; else empty.
+  const std::string& bootstrap_token() const { return bootstrap_token_; }
   std::shared_ptr<grpc::Channel> InProcessChannel();
 
   // Stops taking calls, lets in-flight ones finish (cancelling any still running after `grace`),
@@ -46,6 +48,7 @@ class Server {
   Server() = default;
   std::unique_ptr<Parts> parts_;
   int port_ = 0;
+  std::string bootstrap_token_;
   bool shut_down_ = false;
 };
 

@@ -37,10 +37,20 @@ absl::StatusOr<ChildServer> ChildServer::Start(const std::string& binary,
     _exit(127);
   }
   close(out[1]);
-  // The child prints one line when it listens, or exits. Read until the newline.
-  std::string line;
-  char c;
-  while (read(out[0], &c, 1) == 1 && c != '\n') line.push_back(c);
+  // The child prints "listening on …" when it listens (after the bootstrap token on a new
+  // installation), or exits. Read lines up to that one.
+  std::string line, bootstrap_token;
+  constexpr std::string_view kTokenPrefix = "bootstrap admin token";
+  for (;;) {
+    line.clear();
+    char c;
+    while (read(out[0], &c, 1) == 1 && c != '\n') line.push_back(c);
+    if (line.rfind(kTokenPrefix, 0) == 0) {
+      bootstrap_token = line.substr(line.rfind(' ') + 1);
+      continue;
+    }
+    break;
+  }
   close(out[0]);
   constexpr std::string_view kPrefix = "listening on 127.0.0.1:";
   int port = 0;
@@ -50,10 +60,13 @@ absl::StatusOr<ChildServer> ChildServer::Start(const std::string& binary,
     return absl::UnavailableError(
         absl::StrCat(binary, " did not start (said '", line, "'); see ", log_path));
   }
-  return ChildServer(pid, port);
+  ChildServer child(pid, port);
+  child.bootstrap_token_ = bootstrap_token;
+  return child;
 }
 
-ChildServer::ChildServer(ChildServer&& other) noexcept : pid_(other.pid_), port_(other.port_) {
+ChildServer::ChildServer(ChildServer&& other) noexcept
+    : pid_(other.pid_), port_(other.port_), bootstrap_token_(std::move(other.bootstrap_token_)) {
   other.pid_ = -1;
 }
 

@@ -26,6 +26,8 @@ class ChildServer {
 
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   pid_t pid() const { return pid_; }
+  // The installation-admin token perkd printed, when this start created the installation.
+  const std::string& bootstrap_token() const { return bootstrap_token_; }
 
   void Kill();      // SIGKILL and reap: no chance to flush or sync anything
   int Terminate();  // SIGTERM and reap; returns the exit code (-1 if killed by a signal)
@@ -35,6 +37,7 @@ class ChildServer {
   ChildServer(pid_t pid, int port) : pid_(pid), port_(port) {}
   pid_t pid_ = -1;
   int port_ = 0;
+  std::string bootstrap_token_;
 };
 
 }  // namespace perks::testing

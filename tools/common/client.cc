@@ -3,6 +3,8 @@
 #include <openssl/rand.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <future>
 
 #include "absl/strings/str_cat.h"
@@ -21,11 +23,27 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& server) {
   return grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);
 }
 
-std::unique_ptr<grpc::ClientContext> MakeContext(const std::string& actor, absl::Duration timeout) {
+std::unique_ptr<grpc::ClientContext> MakeContext(const std::string& actor, absl::Duration timeout,
+                                                 const std::string& token) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
   if (!actor.empty()) ctx->AddMetadata("perks-actor", actor);
+  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
   return ctx;
+}
+
+absl::StatusOr<std::string> LoadToken(const std::string& token_file) {
+  if (!token_file.empty()) {
+    std::ifstream in(token_file);
+    if (!in) return absl::NotFoundError(absl::StrCat("cannot read the token file ", token_file));
+    std::string token;
+    std::getline(in, token);
+    while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+    if (token.empty()) return absl::InvalidArgumentError(absl::StrCat(token_file, " is empty"));
+    return token;
+  }
+  const char* env = std::getenv("PERKS_TOKEN");
+  return std::string(env ? env : "");
 }
 
 std::string NewRequestId(const std::string& prefix) {

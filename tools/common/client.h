@@ -13,8 +13,15 @@ namespace perks::tools {
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& server);
 
-// A context with a deadline and the caller's name for the records.
-std::unique_ptr<grpc::ClientContext> MakeContext(const std::string& actor, absl::Duration timeout);
+// A context with a deadline, the caller's name for the records, and its API token (if any) as
+// "authorization: Bearer …".
+std::unique_ptr<grpc::ClientContext> MakeContext(const std::string& actor, absl::Duration timeout,
+                                                 const std::string& token = "");
+
+// The API token for a command-line tool: the first line of `token_file` if given, else the
+// PERKS_TOKEN environment variable, else empty. Never a command-line argument, so it stays out of
+// shell history and process lists.
+absl::StatusOr<std::string> LoadToken(const std::string& token_file);
 
 // A fresh request id: "<prefix>-<16 random hex>".
 std::string NewRequestId(const std::string& prefix);

@@ -53,7 +53,7 @@ absl::StatusOr<ImportSummary> ImportMemberFile(perks::v1::CardService::StubInter
       grpc::Status status;
       for (int attempt = 1; attempt <= options.attempts_max; ++attempt) {
         resp.Clear();
-        auto ctx = MakeContext(options.actor, absl::Seconds(60));
+        auto ctx = MakeContext(options.actor, absl::Seconds(60), options.token);
         status = stub->ImportMembers(ctx.get(), req, &resp);
         if (status.ok() || !Retryable(status)) break;
         absl::SleepFor(absl::Milliseconds(100) * attempt);  // back off before resending

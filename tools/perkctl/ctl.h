@@ -29,6 +29,7 @@ struct Globals {
   std::string actor;
   bool json = false;
   int timeout_s = 30;
+  std::string token_file;  // the API token's file; else PERKS_TOKEN
   std::string request_id;  // empty: a fresh one per command
 };
 
@@ -46,7 +47,6 @@ inline std::string Lower(std::string_view s) {
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
-
 
 inline std::string Time(int64_t unix_ms) {
   if (unix_ms == 0) return "-";
@@ -100,7 +100,20 @@ class Ctl {
     return channel_;
   }
   std::unique_ptr<grpc::ClientContext> Context() const {
-    return MakeContext(g_->actor, absl::Seconds(g_->timeout_s));
+    return MakeContext(g_->actor, absl::Seconds(g_->timeout_s), token());
+  }
+  // The API token, read once from --token-file or PERKS_TOKEN (never from the command line).
+  const std::string& token() const {
+    if (!token_loaded_) {
+      auto t = LoadToken(g_->token_file);
+      if (!t.ok()) {
+        std::cerr << "perkctl: " << t.status().message() << "\n";
+        throw CLI::RuntimeError(2);
+      }
+      token_ = *t;
+      token_loaded_ = true;
+    }
+    return token_;
   }
   std::string RequestId(const std::string& what) const {
     return g_->request_id.empty() ? NewRequestId(what) : g_->request_id;
@@ -150,6 +163,8 @@ class Ctl {
   Globals* g_;
 
  private:
+  mutable std::string token_;
+  mutable bool token_loaded_ = false;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::CardService::Stub> stub_;
   std::unique_ptr<v1::MerchantService::Stub> merchants_;

@@ -98,7 +98,7 @@ void AddBackup(CLI::App& app, Ctl& ctl) {
     v1::BackupRequest req;
     req.set_label(*label);
     v1::BackupResponse resp;
-    auto ctx = MakeContext(ctl.g_->actor, absl::Minutes(30));
+    auto ctx = MakeContext(ctl.g_->actor, absl::Minutes(30), ctl.token());
     Check(ctl.Done<v1::BackupResponse>(
         stub->Backup(ctx.get(), req, &resp), resp, [](const v1::BackupResponse& r) {
           std::cout << "backed up " << absl::StrJoin(r.services(), ", ") << " to " << r.path()
@@ -167,6 +167,7 @@ void AddMembers(CLI::App& app, Ctl& ctl) {
   import->add_option("--parallel", opts->calls_in_flight, "calls in flight")->capture_default_str();
   import->callback([&ctl, opts] {
     opts->actor = ctl.g_->actor;
+  opts->token = ctl.token();
   ProgressBar bar;
   auto summary = ImportMemberFile(&ctl.stub(), *opts,
                                   [&bar](int64_t done, int64_t total) { bar.Update(done, total); });
@@ -516,6 +517,8 @@ int main(int argc, char** argv) {
   app.add_option("--actor", g.actor, "who you are, for the records (default: $USER)");
   app.add_flag("--json", g.json, "print answers as JSON");
   app.add_option("--timeout", g.timeout_s, "seconds to wait for an answer")->capture_default_str();
+  app.add_option("--token-file", g.token_file,
+                 "file holding your API token (default: the PERKS_TOKEN environment variable)");
   app.add_option("--request-id", g.request_id,
                  "request id for a change (to retry one safely); default: a fresh one");
   Ctl ctl(&g);

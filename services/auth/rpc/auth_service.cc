@@ -1,0 +1,110 @@
+#include "services/auth/rpc/auth_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "services/auth/domain/auth_rules.h"
+#include "services/common/grpc_status.h"
+#include "services/common/log.h"
+
+namespace perks::auth {
+
+std::string BearerTokenOf(const grpc::ServerContextBase& ctx) {
+  const auto& md = ctx.client_metadata();
+  auto it = md.find("authorization");
+  if (it == md.end()) return "";
+  std::string value(it->second.data(), it->second.size());
+  constexpr std::string_view kPrefix = "Bearer ";
+  if (value.rfind(kPrefix, 0) != 0) return "";
+  return value.substr(kPrefix.size());
+}
+
+absl::StatusOr<std::unique_ptr<AuthService>> AuthService::Open(const AuthServiceOptions& o) {
+  storage::DbOptions db_options;
+  db_options.path = o.db_path;
+  db_options.column_families = AuthStore::ColumnFamilies();
+  db_options.schema_version = AuthStore::kSchemaVersion;
+  db_options.block_cache_bytes = 8 << 20;
+  db_options.write_buffer_bytes = 4 << 20;
+  auto db = storage::Db::Open(db_options);
+  if (!db.ok()) return db.status();
+  return std::unique_ptr<AuthService>(new AuthService(std::move(*db), o));
+}
+
+AuthService::AuthService(std::unique_ptr<storage::Db> db, const AuthServiceOptions& o)
+    : db_(std::move(db)),
+      writer_(std::make_unique<storage::GroupCommitWriter>(db_.get(), o.writer)),
+      store_(db_.get()),
+      clock_(o.clock),
+      idempotency_{db_.get(), writer_.get(), store_.idempotency_family(), o.clock} {}
+
+AuthService::~AuthService() { (void)Close(); }
+
+absl::Status AuthService::Close() {
+  if (writer_) writer_->Stop();
+  return db_->Close();
+}
+
+absl::StatusOr<std::string> AuthService::Bootstrap() {
+  auto empty = store_.Empty();
+  if (!empty.ok()) return empty.status();
+  if (!*empty) return std::string();
+  perks::v1::Caller admin;
+  admin.set_role(perks::v1::ROLE_INSTALLATION_ADMIN);
+  admin.set_name("installation admin (bootstrap)");
+  perks::v1::CreatedToken created;
+  int64_t now = absl::ToUnixMillis(clock_->Now());
+  absl::Status s = writer_->Run(
+      [&](storage::Txn& txn) { return store_.Create(txn, admin, "bootstrap", now, &created); });
+  if (!s.ok()) return s;
+  Log(LogLevel::kInfo, "auth.bootstrap", {{"token_id", created.token().token_id()}});
+  return created.secret_token();
+}
+
+absl::StatusOr<perks::v1::Caller> AuthService::CallerOf(const Ctx& ctx) const {
+  std::string bearer = BearerTokenOf(ctx);
+  if (bearer.empty()) {
+    return absl::UnauthenticatedError(
+        "this call needs an API token (perkctl: --token-file FILE or PERKS_TOKEN)");
+  }
+  return store_.Authenticate(bearer);
+}
+
+AuthService::Reactor* AuthService::CreateToken(Ctx* ctx, const perks::v1::CreateTokenRequest* req,
+                                               perks::v1::CreatedToken* resp) {
+  auto by = CallerOf(*ctx);
+  if (!by.ok()) return FinishNow(ctx, by.status());
+  if (absl::Status s = ValidateTokenCaller(req->caller()); !s.ok()) return FinishNow(ctx, s);
+  if (absl::Status s = CanCreateToken(*by, req->caller()); !s.ok()) return FinishNow(ctx, s);
+  int64_t now = absl::ToUnixMillis(clock_->Now());
+  std::string created_by = absl::StrCat(by->name(), " (", by->token_id(), ")");
+  return MutateAndFinish(ctx, idempotency_, "auth", "CreateToken", *req, resp,
+                         [this, req, resp, created_by, now](storage::Txn& txn) {
+                           return store_.Create(txn, req->caller(), created_by, now, resp);
+                         });
+}
+
+AuthService::Reactor* AuthService::RevokeToken(Ctx* ctx, const perks::v1::RevokeTokenRequest* req,
+                                               perks::v1::ApiToken* resp) {
+  auto by = CallerOf(*ctx);
+  if (!by.ok()) return FinishNow(ctx, by.status());
+  int64_t now = absl::ToUnixMillis(clock_->Now());
+  return MutateAndFinish(ctx, idempotency_, "auth", "RevokeToken", *req, resp,
+                         [this, req, resp, by = *by, now](storage::Txn& txn) {
+                           return store_.Revoke(txn, by, req->token_id(), now, resp);
+                         });
+}
+
+AuthService::Reactor* AuthService::ListTokens(Ctx* ctx, const perks::v1::ListTokensRequest* req,
+                                              perks::v1::ListTokensResponse* resp) {
+  auto by = CallerOf(*ctx);
+  if (!by.ok()) return FinishNow(ctx, by.status());
+  return FinishNow(ctx, store_.List(*by, req->tenant_id(), resp));
+}
+
+AuthService::Reactor* AuthService::Authenticate(Ctx* ctx, const perks::v1::AuthenticateRequest* req,
+                                                perks::v1::Caller* resp) {
+  auto caller = store_.Authenticate(req->bearer_token());
+  if (caller.ok()) *resp = std::move(*caller);
+  return FinishNow(ctx, caller.status());
+}
+
+}  // namespace perks::auth

@@ -1,0 +1,62 @@
+// The auth service over gRPC: API tokens. Callers present their own token as
+// "authorization: Bearer pk.…" metadata.
+#ifndef PERKS_SERVICES_AUTH_RPC_AUTH_SERVICE_H_
+#define PERKS_SERVICES_AUTH_RPC_AUTH_SERVICE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "perks/v1/auth.grpc.pb.h"
+#include "services/auth/store/auth_store.h"
+#include "services/common/clock.h"
+#include "services/common/idempotency.h"
+
+namespace perks::auth {
+
+struct AuthServiceOptions {
+  std::string db_path;
+  const Clock* clock = nullptr;
+  storage::WriterOptions writer;
+};
+
+class AuthService final : public perks::v1::AuthService::CallbackService {
+ public:
+  static absl::StatusOr<std::unique_ptr<AuthService>> Open(const AuthServiceOptions& o);
+  ~AuthService() override;
+
+  // On a new installation (no token ever made), makes the first installation-admin token and
+  // returns it; otherwise returns an empty string. The caller prints it once.
+  absl::StatusOr<std::string> Bootstrap();
+
+  absl::Status Checkpoint(const std::string& dir) const { return db_->Checkpoint(dir); }
+  absl::Status Close();
+
+  using Ctx = grpc::CallbackServerContext;
+  using Reactor = grpc::ServerUnaryReactor;
+  Reactor* CreateToken(Ctx* ctx, const perks::v1::CreateTokenRequest* req,
+                       perks::v1::CreatedToken* resp) override;
+  Reactor* RevokeToken(Ctx* ctx, const perks::v1::RevokeTokenRequest* req,
+                       perks::v1::ApiToken* resp) override;
+  Reactor* ListTokens(Ctx* ctx, const perks::v1::ListTokensRequest* req,
+                      perks::v1::ListTokensResponse* resp) override;
+  Reactor* Authenticate(Ctx* ctx, const perks::v1::AuthenticateRequest* req,
+                        perks::v1::Caller* resp) override;
+
+ private:
+  AuthService(std::unique_ptr<storage::Db> db, const AuthServiceOptions& o);
+  absl::StatusOr<perks::v1::Caller> CallerOf(const Ctx& ctx) const;
+
+  std::unique_ptr<storage::Db> db_;
+  std::unique_ptr<storage::GroupCommitWriter> writer_;
+  AuthStore store_;
+  const Clock* clock_;
+  IdempotencyStore idempotency_;
+};
+
+// The bearer token in a call's "authorization" metadata, or empty.
+std::string BearerTokenOf(const grpc::ServerContextBase& ctx);
+
+}  // namespace perks::auth
+
+#endif  // PERKS_SERVICES_AUTH_RPC_AUTH_SERVICE_H_
