@@ -22,7 +22,12 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 ADDR=$(sed -n 's/^listening on //p' "$DATA/perkd.out")
-CTL=("$BIN/tools/perkctl/perkctl" --server "$ADDR" --actor demo)
+# A new installation prints its first admin token once: keep it in a file only you can read.
+TOKEN=$(sed -n 's/^bootstrap admin token.*: //p' "$DATA/perkd.out")
+if [ -n "$TOKEN" ]; then
+  (umask 077 && printf '%s\n' "$TOKEN" > "$DATA/admin.token")
+fi
+CTL=("$BIN/tools/perkctl/perkctl" --server "$ADDR" --actor demo --token-file "$DATA/admin.token")
 
 if [ ! -f "$DATA/demo-loaded" ]; then
   echo "loading the demo data set…"
@@ -43,6 +48,8 @@ cat <<MSG
 perkd is serving on $ADDR with the demo data in $DATA (logs: $DATA/perkd.log).
 Try, in another terminal:
   export PERKS_SERVER=$ADDR
+  export PERKS_TOKEN=\$(cat $DATA/admin.token)     # the installation admin's API token
+  build/tools/perkctl/perkctl whoami
   build/tools/perkctl/perkctl health
   build/tools/perkctl/perkctl programs list
   build/tools/perkctl/perkctl cards lookup $CARD

@@ -197,6 +197,8 @@ inline int Check(int code) {
 
 // Registers the merchant onboarding commands.
 void AddMerchantCommands(CLI::App& app, Ctl& ctl);
+// Registers the API token commands and whoami.
+void AddTokenCommands(CLI::App& app, Ctl& ctl);
 
 }  // namespace perks::tools
 

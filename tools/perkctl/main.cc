@@ -529,6 +529,7 @@ int main(int argc, char** argv) {
   AddCards(app, ctl);
   AddBalances(app, ctl);
   AddMerchantCommands(app, ctl);
+  AddTokenCommands(app, ctl);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {
