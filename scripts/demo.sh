@@ -27,14 +27,20 @@ TOKEN=$(sed -n 's/^bootstrap admin token.*: //p' "$DATA/perkd.out")
 if [ -n "$TOKEN" ]; then
   (umask 077 && printf '%s\n' "$TOKEN" > "$DATA/admin.token")
 fi
-CTL=("$BIN/tools/perkctl/perkctl" --server "$ADDR" --actor demo --token-file "$DATA/admin.token")
+CTL=("$BIN/tools/perkctl/perkctl" --server "$ADDR" --token-file "$DATA/admin.token")
 
 if [ ! -f "$DATA/demo-loaded" ]; then
   echo "loading the demo data set…"
-  "${CTL[@]}" programs create --id bozhou-member --name "亳州工会会员卡" --bin 623668
-  "${CTL[@]}" programs create --id anqing-green --name "安庆绿色出行卡" --bin 623669 --length 19
+  "${CTL[@]}" programs create --city bozhou --id bozhou-member --name "亳州工会会员卡" --bin 623668
+  "${CTL[@]}" programs create --city anqing --id anqing-green --name "安庆绿色出行卡" --bin 623669 --length 19
   "$BIN/tools/perkgen/perkgen" --count 2000 --seed 2026 --out "$DATA/members.csv"
-  "${CTL[@]}" members import "$DATA/members.csv" --issue-program bozhou-member --batch demo-bozhou
+  "${CTL[@]}" members import "$DATA/members.csv" --city bozhou --issue-program bozhou-member --batch demo-bozhou
+  "$BIN/tools/perkgen/perkgen" merchants --city bozhou --count 12 --out "$DATA/merchants.csv"
+  "${CTL[@]}" merchants import "$DATA/merchants.csv"
+  # A till at the first merchant's first store, its id and secret in a file only you can read.
+  M=$("${CTL[@]}" merchants list --city bozhou | awk 'NR==2{print $1}')
+  S=$("${CTL[@]}" merchants show "$M" | awk '$1 ~ /^S[0-9a-f]+$/ {print $1; exit}')
+  "${CTL[@]}" terminals register --store "$S" --label "收银台 1" --save "$DATA/till-1.terminal" >/dev/null
   "${CTL[@]}" cards export --batch demo-bozhou --out "$DATA/cards.csv"
   CARD=$(sed -n 2p "$DATA/cards.csv" | cut -d, -f2)
   "${CTL[@]}" cards activate "$CARD" >/dev/null
@@ -53,6 +59,9 @@ Try, in another terminal:
   build/tools/perkctl/perkctl health
   build/tools/perkctl/perkctl programs list
   build/tools/perkctl/perkctl cards lookup $CARD
+  build/tools/perkctl/perkctl cards lookup $CARD --as-terminal $DATA/till-1.terminal   # signed, as a till
+  build/tools/perkctl/perkctl merchants list --city bozhou
+  build/tools/perkctl/perkctl tokens create --role union_admin --city bozhou --name "亳州市总工会 李科长"
   build/tools/perkctl/perkctl balance debit $CARD --name transit --amount 1.50
   build/tools/perkctl/perkctl balance history $CARD
 (full card numbers of the demo batch are in $DATA/cards.csv)

@@ -223,6 +223,8 @@ absl::Status Db::Close() {
   return result;
 }
 
+uint64_t Db::LatestSequence() const { return impl_->db->GetLatestSequenceNumber(); }
+
 uint32_t Db::schema_version() const { return impl_->schema_version; }
 const std::string& Db::path() const { return impl_->path; }
 

@@ -65,6 +65,10 @@ class Db {
   // made of hard links where the file system allows.
   absl::Status Checkpoint(const std::string& dir) const;
 
+  // The sequence number of the latest write: unchanged between two moments means nothing was
+  // written in between (what the refusal tests check).
+  uint64_t LatestSequence() const;
+
   // Syncs the write-ahead log and closes. Idempotent.
   absl::Status Close();
 

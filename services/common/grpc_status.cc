@@ -1,6 +1,8 @@
 #include "services/common/grpc_status.h"
 
 #include "absl/strings/ascii.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace perks {
 
@@ -14,23 +16,21 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
 }
 
+std::string DeterministicBytes(const google::protobuf::Message& message) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream out(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&out);
+    coded.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&coded);
+  }
+  return bytes;
+}
+
 grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, const absl::Status& status) {
   auto* reactor = ctx->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
-}
-
-std::string ActorOf(const grpc::ServerContextBase& context) {
-  constexpr size_t kActorBytesMax = 64;
-  const auto& md = context.client_metadata();
-  auto it = md.find("perks-actor");
-  if (it == md.end() || it->second.empty()) return "anonymous";
-  std::string actor;
-  for (char c : it->second) {
-    if (actor.size() >= kActorBytesMax) break;
-    actor.push_back(absl::ascii_isprint(static_cast<unsigned char>(c)) ? c : '?');
-  }
-  return actor;
 }
 
 }  // namespace perks

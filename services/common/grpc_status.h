@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "google/protobuf/message.h"
 #include "grpcpp/grpcpp.h"
 
 namespace perks {
@@ -12,9 +13,9 @@ namespace perks {
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
-// Who is making the call, for the records of who did what. Until per-caller credentials exist it
-// is the `perks-actor` metadata a client sends (perkctl sends the operator's login name).
-std::string ActorOf(const grpc::ServerContextBase& context);
+// A message's deterministic serialization (map entries in key order): the bytes that request
+// fingerprints and terminal signatures are computed over.
+std::string DeterministicBytes(const google::protobuf::Message& message);
 
 // Finishes a callback-API call at once with `status`.
 grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, const absl::Status& status);

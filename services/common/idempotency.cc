@@ -4,8 +4,6 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "perks/storage/v1/idempotency.pb.h"
 #include "services/common/grpc_status.h"
 #include "services/common/log.h"
@@ -16,12 +14,6 @@ namespace perks {
 namespace {
 
 using google::protobuf::Message;
-
-std::string RequestIdOf(const Message& request) {
-  const auto* field = request.GetDescriptor()->FindFieldByName("request_id");
-  if (field == nullptr) return "";
-  return request.GetReflection()->GetString(request, field);
-}
 
 std::string IdempotencyKey(std::string_view method, std::string_view request_id) {
   return storage::Key().Str("idem").Str(method).Str(request_id).bytes();
@@ -49,6 +41,12 @@ std::optional<absl::Status> Replay(const std::optional<std::string>& stored,
 
 }  // namespace
 
+std::string RequestIdOf(const Message& request) {
+  const auto* field = request.GetDescriptor()->FindFieldByName("request_id");
+  if (field == nullptr) return "";
+  return request.GetReflection()->GetString(request, field);
+}
+
 absl::Status ValidateRequestId(std::string_view request_id) {
   if (request_id.empty()) {
     return absl::InvalidArgumentError(
@@ -73,14 +71,7 @@ std::string RequestFingerprint(const Message& request) {
   if (const auto* field = copy->GetDescriptor()->FindFieldByName("request_id")) {
     copy->GetReflection()->ClearField(copy.get(), field);
   }
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream out(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&out);
-    coded.SetSerializationDeterministic(true);
-    copy->SerializeWithCachedSizes(&coded);
-  }
-  return Sha256(bytes);
+  return Sha256(DeterministicBytes(*copy));
 }
 
 void MutateOnce(const IdempotencyStore& store, std::string_view method, const Message& request,
@@ -114,27 +105,6 @@ void MutateOnce(const IdempotencyStore& store, std::string_view method, const Me
       },
       [shared_done](absl::Status s) { (*shared_done)(std::move(s)); });
   if (!submitted.ok()) (*shared_done)(submitted);
-}
-
-grpc::ServerUnaryReactor* MutateAndFinish(grpc::CallbackServerContext* ctx,
-                                          const IdempotencyStore& store, std::string_view service,
-                                          std::string_view method, const Message& request,
-                                          Message* response,
-                                          absl::AnyInvocable<absl::Status(storage::Txn&)> apply) {
-  auto* reactor = ctx->DefaultReactor();
-  MutateOnce(store, method, request, response, std::move(apply),
-             [reactor, event = absl::StrCat(std::string(service), ".refused"),
-              method = std::string(method), actor = ActorOf(*ctx)](absl::Status s) {
-               if (!s.ok()) {
-                 Log(LogLevel::kInfo, event,
-                     {{"method", method},
-                      {"actor", actor},
-                      {"code", absl::StatusCodeToString(s.code())},
-                      {"reason", std::string(s.message())}});
-               }
-               reactor->Finish(ToGrpcStatus(s));
-             });
-  return reactor;
 }
 
 }  // namespace perks

@@ -32,6 +32,9 @@ struct IdempotencyStore {
 
 absl::Status ValidateRequestId(std::string_view request_id);
 
+// The request's request_id field; empty when it has none.
+std::string RequestIdOf(const google::protobuf::Message& request);
+
 // SHA-256 of the deterministic serialization of `request` with its `request_id` field cleared.
 std::string RequestFingerprint(const google::protobuf::Message& request);
 
@@ -42,15 +45,6 @@ void MutateOnce(const IdempotencyStore& store, std::string_view method,
                 const google::protobuf::Message& request, google::protobuf::Message* response,
                 absl::AnyInvocable<absl::Status(storage::Txn&)> apply,
                 absl::AnyInvocable<void(absl::Status)> done);
-
-// MutateOnce for a gRPC callback-API call: finishes the call with the outcome, and logs refusals
-// as "<service>.refused" with the method, the caller and the reason.
-grpc::ServerUnaryReactor* MutateAndFinish(grpc::CallbackServerContext* ctx,
-                                          const IdempotencyStore& store, std::string_view service,
-                                          std::string_view method,
-                                          const google::protobuf::Message& request,
-                                          google::protobuf::Message* response,
-                                          absl::AnyInvocable<absl::Status(storage::Txn&)> apply);
 
 }  // namespace perks
 

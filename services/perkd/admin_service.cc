@@ -33,6 +33,8 @@ int64_t BytesUnder(const fs::path& dir) {
 
 grpc::Status AdminService::Backup(grpc::ServerContext* ctx, const perks::v1::BackupRequest* req,
                                   perks::v1::BackupResponse* resp) {
+  auto caller = gate_.Admit(*ctx, "Backup", *req);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (!ValidLabel(req->label())) {
     return ToGrpcStatus(
         absl::InvalidArgumentError("label may hold at most 40 letters, digits, '-' and '_'"));
@@ -76,7 +78,7 @@ grpc::Status AdminService::Backup(grpc::ServerContext* ctx, const perks::v1::Bac
   resp->set_bytes(BytesUnder(target));
   resp->set_took_ms(absl::ToInt64Milliseconds(clock_->Now() - start));
   Log(LogLevel::kInfo, "admin.backup",
-      {{"actor", ActorOf(*ctx)},
+      {{"actor", ActorName(*caller)},
        {"path", target.string()},
        {"bytes", std::to_string(resp->bytes())}});
   return grpc::Status::OK;

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "perks/v1/admin.grpc.pb.h"
 #include "services/common/clock.h"
+#include "services/gate/gate.h"
 
 namespace perks {
 
@@ -18,8 +19,13 @@ class AdminService final : public perks::v1::AdminService::Service {
  public:
   // Each service's backup function writes a checkpoint of its database into the directory given.
   using CheckpointFn = std::function<absl::Status(const std::string& dir)>;
-  AdminService(std::string data_dir, const Clock* clock, std::map<std::string, CheckpointFn> dbs)
-      : data_dir_(std::move(data_dir)), clock_(clock), dbs_(std::move(dbs)) {}
+  AdminService(std::string data_dir, const Clock* clock, std::map<std::string, CheckpointFn> dbs,
+               GateOptions gate)
+      : data_dir_(std::move(data_dir)),
+        clock_(clock),
+        dbs_(std::move(dbs)),
+        gate_("perks.v1.AdminService", std::move(gate)) {}
+  Gate& gate() { return gate_; }
 
   grpc::Status Backup(grpc::ServerContext* ctx, const perks::v1::BackupRequest* req,
                       perks::v1::BackupResponse* resp) override;
@@ -29,6 +35,7 @@ class AdminService final : public perks::v1::AdminService::Service {
   const Clock* clock_;
   std::map<std::string, CheckpointFn> dbs_;
   std::mutex backup_mu_;  // one backup at a time
+  Gate gate_;
 };
 
 }  // namespace perks

@@ -22,6 +22,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--cache-mib", cache_mib, "block cache of each service's database, MiB")
       ->capture_default_str();
+  app.add_option("--tls-cert", options.tls_cert_file,
+                 "PEM certificate (chain) for TLS on --listen; with --tls-key");
+  app.add_option("--tls-key", options.tls_key_file, "PEM private key of --tls-cert");
+  app.set_config("--config", "", "read these options from a file (key = value lines, TOML)");
   CLI11_PARSE(app, argc, argv);
   options.cache_bytes = cache_mib << 20;
   return perks::ServeUntilSignalled(options, absl::Seconds(grace_s), "perkd");

@@ -35,9 +35,10 @@ struct Server::Parts {
   std::unique_ptr<grpc::Server> grpc_server;
 };
 
-absl::StatusOr<std::string> LoadOrCreateIdHashKey(const std::string& data_dir) {
+absl::StatusOr<std::string> LoadOrCreateSecret(const std::string& data_dir,
+                                               const std::string& name) {
   std::filesystem::path dir = std::filesystem::path(data_dir) / "secrets";
-  std::filesystem::path file = dir / "id-hash.key";
+  std::filesystem::path file = dir / (name + ".key");
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
@@ -49,17 +50,15 @@ absl::StatusOr<std::string> LoadOrCreateIdHashKey(const std::string& data_dir) {
     std::string hex;
     in >> hex;
     if (hex.size() < 32) {
-      return absl::DataLossError(
-          absl::StrCat(file.string(),
-                       " is damaged; restore it from backup (without it no member can be found "
-                       "by ID number)"));
+      return absl::DataLossError(absl::StrCat(
+          file.string(), " is damaged; restore it from the latest backup (backups/*/secrets)"));
     }
     return hex;
   }
   unsigned char raw[32];
   if (RAND_bytes(raw, sizeof(raw)) != 1) return absl::InternalError("no randomness for the key");
   std::string hex = HexEncode(std::string(reinterpret_cast<char*>(raw), sizeof(raw)));
-  std::filesystem::path tmp = dir / "id-hash.key.tmp";
+  std::filesystem::path tmp = dir / (name + ".key.tmp");
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (fd < 0) return absl::FailedPreconditionError(absl::StrCat("cannot write ", tmp.string()));
   std::string line = hex + "\n";
@@ -71,6 +70,42 @@ absl::StatusOr<std::string> LoadOrCreateIdHashKey(const std::string& data_dir) {
   if (ec) return absl::FailedPreconditionError(absl::StrCat("cannot write ", file.string()));
   return hex;
 }
+
+namespace {
+
+absl::StatusOr<std::string> ReadPem(const std::string& path, std::string_view what) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read the TLS ", std::string(what), " file ", path));
+  }
+  std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (pem.find("-----BEGIN") == std::string::npos) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " is not a PEM file (the TLS ", std::string(what), ")"));
+  }
+  return pem;
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(
+    const ServerOptions& options) {
+  if (options.tls_cert_file.empty() && options.tls_key_file.empty()) {
+    return grpc::InsecureServerCredentials();
+  }
+  if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "TLS needs both a certificate and its key (tls-cert, tls-key)");
+  }
+  auto cert = ReadPem(options.tls_cert_file, "certificate");
+  if (!cert.ok()) return cert.status();
+  auto key = ReadPem(options.tls_key_file, "key");
+  if (!key.ok()) return key.status();
+  grpc::SslServerCredentialsOptions ssl;
+  ssl.pem_key_cert_pairs.push_back({*key, *cert});
+  return grpc::SslServerCredentials(ssl);
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   std::unique_ptr<Server> server(new Server());
@@ -84,20 +119,30 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
         absl::StrCat("cannot create the data directory ", options.data_dir, ": ", ec.message()));
   }
 
+  auto internal_key = LoadOrCreateSecret(options.data_dir, "internal");
+  if (!internal_key.ok()) return internal_key.status();
+  GateOptions gate;
+  gate.clock = clock;
+  gate.internal_key = *internal_key;
+  gate.cache_ttl = options.credentials_cache_ttl;
+  auto credentials = ServerCredentials(options);
+  if (!credentials.ok()) return credentials.status();
+
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(options.listen, *credentials, &port);
   builder.SetMaxReceiveMessageSize(options.message_bytes_max);
   builder.SetMaxSendMessageSize(options.message_bytes_max);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.concurrent_streams_max);
 
   for (const auto& name : options.services) {
     if (name == "card") {
-      auto key = LoadOrCreateIdHashKey(options.data_dir);
+      auto key = LoadOrCreateSecret(options.data_dir, "id-hash");
       if (!key.ok()) return key.status();
       card::CardServiceOptions o;
+      o.gate = gate;
       o.db_path = (std::filesystem::path(options.data_dir) / "card").string();
       o.id_hash_key = *key;
       o.clock = clock;
@@ -109,6 +154,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       builder.RegisterService(parts.card.get());
     } else if (name == "auth") {
       auth::AuthServiceOptions o;
+      o.gate = gate;
       o.db_path = (std::filesystem::path(options.data_dir) / "auth").string();
       o.clock = clock;
       o.writer.sync = options.sync_writes;
@@ -121,6 +167,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       builder.RegisterService(parts.auth.get());
     } else if (name == "merchant") {
       merchant::MerchantServiceOptions o;
+      o.gate = gate;
       o.db_path = (std::filesystem::path(options.data_dir) / "merchant").string();
       o.clock = clock;
       o.writer.sync = options.sync_writes;
@@ -146,7 +193,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     merchant::MerchantService* m = parts.merchant.get();
     dbs["merchant"] = [m](const std::string& dir) { return m->Checkpoint(dir); };
   }
-  parts.admin = std::make_unique<AdminService>(options.data_dir, clock, std::move(dbs));
+  parts.admin = std::make_unique<AdminService>(options.data_dir, clock, std::move(dbs), gate);
   builder.RegisterService(parts.admin.get());
   parts.grpc_server = builder.BuildAndStart();
   if (!parts.grpc_server || port == 0) {
@@ -154,6 +201,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
                                                "; is the port in use or the address wrong?"));
   }
   server->port_ = port;
+  // Services reach the auth and merchant services through gRPC: here, in this process.
+  auto local = server->InProcessChannel();
+  for (Gate* g :
+       {parts.auth ? &parts.auth->gate() : nullptr, parts.card ? &parts.card->gate() : nullptr,
+        parts.merchant ? &parts.merchant->gate() : nullptr, &parts.admin->gate()}) {
+    if (g) g->Connect(local, local);
+  }
   auto* health = parts.grpc_server->GetHealthCheckService();
   health->SetServingStatus(true);
   for (const auto& name : options.services) {
@@ -164,12 +218,21 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   Log(LogLevel::kInfo, "server.started",
       {{"port", std::to_string(port)},
        {"services", absl::StrJoin(options.services, ",")},
-       {"data_dir", options.data_dir}});
+       {"data_dir", options.data_dir},
+       {"tls", options.tls_cert_file.empty() ? "off" : "on"}});
   return server;
 }
 
 std::shared_ptr<grpc::Channel> Server::InProcessChannel() {
   return parts_->grpc_server->InProcessChannel(grpc::ChannelArguments());
+}
+
+std::map<std::string, uint64_t> Server::LatestWrites() const {
+  std::map<std::string, uint64_t> out;
+  if (parts_->auth) out["auth"] = parts_->auth->LatestWrite();
+  if (parts_->card) out["card"] = parts_->card->LatestWrite();
+  if (parts_->merchant) out["merchant"] = parts_->merchant->LatestWrite();
+  return out;
 }
 
 void Server::Shutdown(absl::Duration grace) {

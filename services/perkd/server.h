@@ -6,6 +6,7 @@
 #define PERKS_SERVICES_PERKD_SERVER_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,12 @@ struct ServerOptions {
   int concurrent_streams_max = 256;          // per connection
   bool sync_writes = true;                   // false only in benchmarks that say so
   int64_t cache_bytes = int64_t{256} << 20;  // block cache of each service's database
+  // TLS on the listening port when both are set: PEM files of the server's certificate (chain)
+  // and its private key.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // How long an answer about an API token or a terminal's keys is reused by each service.
+  absl::Duration credentials_cache_ttl = absl::Seconds(5);
 };
 
 class Server {
@@ -37,6 +44,9 @@ class Server {
   // The first installation-admin token, when this start created the installation; else empty.
   const std::string& bootstrap_token() const { return bootstrap_token_; }
   std::shared_ptr<grpc::Channel> InProcessChannel();
+  // The latest write of each service's database, by service name: equal answers before and after
+  // a call mean the call wrote nothing anywhere.
+  std::map<std::string, uint64_t> LatestWrites() const;
 
   // Stops taking calls, lets in-flight ones finish (cancelling any still running after `grace`),
   // then drains each service's writer and closes its database. Idempotent.
@@ -57,9 +67,11 @@ class Server {
 int ServeUntilSignalled(const ServerOptions& options, absl::Duration grace,
                         std::string_view program);
 
-// The installation's secret for hashing ID numbers, kept in <data_dir>/secrets/id-hash.key
-// (mode 0600) and made on first start.
-absl::StatusOr<std::string> LoadOrCreateIdHashKey(const std::string& data_dir);
+// One of the installation's secrets (32 random bytes, hex), kept in <data_dir>/secrets/<name>.key
+// (mode 0600) and made on first start: "id-hash" hashes ID and card numbers, "internal" is what
+// services present to each other.
+absl::StatusOr<std::string> LoadOrCreateSecret(const std::string& data_dir,
+                                               const std::string& name);
 
 }  // namespace perks
 

@@ -26,7 +26,7 @@ class AuthApiTest : public ::testing::Test {
         AuthService::NewStub(tools::MakeChannel("127.0.0.1:" + std::to_string(server_->port())));
   }
   std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
-    return tools::MakeContext("tester", absl::Seconds(30), token);
+    return tools::MakeContext(absl::Seconds(30), token);
   }
   grpc::Status Create(const std::string& by, Role role, const std::string& tenant,
                       CreatedToken* out, const std::string& merchant = "") {

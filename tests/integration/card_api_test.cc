@@ -47,6 +47,7 @@ class CardApiTest : public ::testing::Test {
     auto server = Server::Start(o);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
+    if (token_.empty()) token_ = server_->bootstrap_token();  // made by the first start only
     channel_ = tools::MakeChannel("127.0.0.1:" + std::to_string(server_->port()));
     stub_ = CardService::NewStub(channel_);
   }
@@ -55,13 +56,14 @@ class CardApiTest : public ::testing::Test {
     Start();
   }
   std::unique_ptr<grpc::ClientContext> Ctx() {
-    return tools::MakeContext("tester", absl::Seconds(30));
+    return tools::MakeContext(absl::Seconds(30), token_);
   }
 
   void CreateProgram(const std::string& id = "bozhou-member") {
     CreateProgramRequest req;
     req.set_request_id("program-" + id);
     req.mutable_program()->set_program_id(id);
+    req.mutable_program()->set_tenant_id("bozhou");
     req.mutable_program()->set_name("亳州工会会员卡");
     req.mutable_program()->set_bin_prefix("623668");
     req.mutable_program()->set_card_number_length(19);
@@ -72,6 +74,7 @@ class CardApiTest : public ::testing::Test {
   ImportMembersRequest Rows(uint64_t first, uint64_t count, const std::string& request_id) {
     ImportMembersRequest req;
     req.set_request_id(request_id);
+    req.set_tenant_id("bozhou");
     tools::MemberGenerator gen(9);
     for (uint64_t i = first; i < first + count; ++i) {
       tools::SyntheticMember m = gen.Row(i);
@@ -152,6 +155,7 @@ class CardApiTest : public ::testing::Test {
   storage::TestDir dir_;
   ManualClock clock_{absl::FromUnixSeconds(1'790'000'000)};
   std::unique_ptr<Server> server_;
+  std::string token_;  // the installation admin's
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<CardService::Stub> stub_;
   std::vector<std::string> log_lines_;
@@ -213,6 +217,7 @@ TEST_F(CardApiTest, MemberIsFoundByIdNumberButAnswersCarryOnlyItsLastFour) {
   ImportMembersResponse resp;
   ASSERT_TRUE(Import(req, &resp).ok());
   GetMemberRequest get;
+  get.set_tenant_id("bozhou");
   get.set_id_number(req.rows(0).id_number());
   Member m;
   ASSERT_TRUE(stub_->GetMember(Ctx().get(), get, &m).ok());
@@ -405,6 +410,7 @@ TEST_F(CardApiTest, OversizeRequestIsRefusedAndWritesNothing) {
   grpc::Status s = Import(req, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
   GetMemberRequest get;
+  get.set_tenant_id("bozhou");
   get.set_id_number(req.rows(0).id_number());
   Member m;
   EXPECT_EQ(stub_->GetMember(Ctx().get(), get, &m).error_code(), grpc::StatusCode::NOT_FOUND);
@@ -462,6 +468,7 @@ TEST_F(CardApiTest, OnlineBackupOpensAsADataDirectoryWithEverythingInIt) {
   EXPECT_EQ(card.state(), CARD_STATE_ISSUED);
   // The ID-number key came along: members are still found by their ID number.
   GetMemberRequest get;
+  get.set_tenant_id("bozhou");
   get.set_id_number(Rows(0, 1, "x").rows(0).id_number());
   Member m;
   EXPECT_TRUE(stub->GetMember(Ctx().get(), get, &m).ok());

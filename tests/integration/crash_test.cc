@@ -46,20 +46,22 @@ TEST(CrashTest, KillDuringImportThenReimportGivesEveryMemberAndCardExactlyOnce) 
   options.path = csv;
   options.issue_program_id = "bozhou-member";
   options.batch_id = "crash-batch";
-  options.actor = "crash-test";
+  options.tenant_id = "bozhou";
   options.attempts_max = 1;  // the server is gone for good until restarted
 
   {
     testing::ChildServer server = start();
+    options.token = server.bootstrap_token();  // printed by this first start only
     auto stub = perks::v1::CardService::NewStub(tools::MakeChannel(server.address()));
     perks::v1::CreateProgramRequest req;
     req.set_request_id("crash-program");
     req.mutable_program()->set_program_id("bozhou-member");
+    req.mutable_program()->set_tenant_id("bozhou");
     req.mutable_program()->set_name("亳州工会会员卡");
     req.mutable_program()->set_bin_prefix("623668");
     req.mutable_program()->set_card_number_length(19);
     perks::v1::Program resp;
-    auto ctx = tools::MakeContext("crash-test", absl::Seconds(30));
+    auto ctx = tools::MakeContext(absl::Seconds(30), options.token);
     ASSERT_TRUE(stub->CreateProgram(ctx.get(), req, &resp).ok());
     server.Kill();
   }
@@ -98,7 +100,7 @@ TEST(CrashTest, KillDuringImportThenReimportGivesEveryMemberAndCardExactlyOnce) 
   ex.set_batch_id("crash-batch");
   for (;;) {
     perks::v1::ExportCardsResponse page;
-    auto ctx = tools::MakeContext("crash-test", absl::Seconds(30));
+    auto ctx = tools::MakeContext(absl::Seconds(30), options.token);
     ASSERT_TRUE(stub->ExportCards(ctx.get(), ex, &page).ok());
     for (const auto& c : page.cards()) {
       ++cards;
@@ -128,12 +130,13 @@ TEST(ShutdownTest, SigtermDuringImportExitsCleanlyAndKeepsEveryAcknowledgedRow) 
   std::string log = dir.path() + "/perkd.log";
   tools::ImportOptions options;
   options.path = csv;
-  options.actor = "shutdown-test";
+  options.tenant_id = "bozhou";
   options.rows_per_call = 500;
   options.attempts_max = 1;
 
   auto server = testing::ChildServer::Start(PERKD_PATH, data, log);
   ASSERT_TRUE(server.ok()) << server.status();
+  options.token = server->bootstrap_token();
   auto stub = perks::v1::CardService::NewStub(tools::MakeChannel(server->address()));
   std::atomic<int64_t> acknowledged{0};
   std::atomic<bool> signalled{false};

@@ -1,9 +1,14 @@
 #include "tools/common/client.h"
 
+#include <fcntl.h>
 #include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <future>
 
@@ -13,23 +18,89 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "services/common/grpc_status.h"
 #include "services/common/personal.h"
+#include "services/common/terminal_auth.h"
 
 namespace perks::tools {
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& server) {
+namespace {
+grpc::ChannelArguments ChannelArgs() {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(16 << 20);
   args.SetMaxSendMessageSize(16 << 20);
-  return grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);
+  return args;
+}
+}  // namespace
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& server) {
+  return grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), ChannelArgs());
 }
 
-std::unique_ptr<grpc::ClientContext> MakeContext(const std::string& actor, absl::Duration timeout,
-                                                 const std::string& token) {
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const std::string& server,
+                                                           const std::string& tls_ca_file) {
+  if (tls_ca_file.empty()) return MakeChannel(server);
+  std::ifstream in(tls_ca_file);
+  std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in || pem.find("BEGIN CERTIFICATE") == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot read a PEM certificate from ", tls_ca_file,
+        "; give the CA certificate that signed perkd's (README: TLS with a local CA)"));
+  }
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = pem;
+  return grpc::CreateCustomChannel(server, grpc::SslCredentials(ssl), ChannelArgs());
+}
+
+std::unique_ptr<grpc::ClientContext> MakeContext(absl::Duration timeout, const std::string& token) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
-  if (!actor.empty()) ctx->AddMetadata("perks-actor", actor);
   if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
   return ctx;
+}
+
+absl::Status SaveTerminalCredentials(const std::string& path, const TerminalCredentials& t) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
+  }
+  std::string text = absl::StrCat("terminal_id=", t.terminal_id, "\nsecret=", t.secret, "\n");
+  bool ok = fchmod(fd, 0600) == 0 &&
+            write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ok = (close(fd) == 0) && ok;
+  if (!ok) return absl::DataLossError(absl::StrCat("writing ", path, " failed (disk full?)"));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TerminalCredentials> LoadTerminalCredentials(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read the terminal file ", path));
+  TerminalCredentials t;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("terminal_id=", 0) == 0) t.terminal_id = line.substr(12);
+    if (line.rfind("secret=", 0) == 0) t.secret = line.substr(7);
+  }
+  if (t.terminal_id.empty() || t.secret.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path,
+                     " is not a terminal file: it needs the lines terminal_id=… and secret=… "
+                     "(perkctl terminals register --save writes one)"));
+  }
+  return t;
+}
+
+void SignAsTerminal(grpc::ClientContext& ctx, const TerminalCredentials& terminal,
+                    const std::string& full_method, const google::protobuf::Message& request,
+                    absl::Time now) {
+  unsigned char raw[16];
+  RAND_bytes(raw, sizeof(raw));
+  std::string nonce = HexEncode(std::string(reinterpret_cast<char*>(raw), sizeof(raw)));
+  int64_t ts = absl::ToUnixMillis(now);
+  ctx.AddMetadata(kTerminalHeader, terminal.terminal_id);
+  ctx.AddMetadata(kTimestampHeader, std::to_string(ts));
+  ctx.AddMetadata(kNonceHeader, nonce);
+  ctx.AddMetadata(kSignatureHeader, SignTerminalCall(terminal.secret, full_method, ts, nonce,
+                                                     DeterministicBytes(request)));
 }
 
 absl::StatusOr<std::string> LoadToken(const std::string& token_file) {
@@ -74,7 +145,7 @@ absl::StatusOr<std::string> CheckHealth(const std::shared_ptr<grpc::Channel>& ch
   grpc::Slice slice(request_bytes);
   grpc::ByteBuffer request(&slice, 1), response;
   grpc::GenericStub stub(channel);
-  auto ctx = MakeContext("", timeout);
+  auto ctx = MakeContext(timeout);
   std::promise<grpc::Status> done;
   stub.UnaryCall(ctx.get(), "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
                  &response, [&done](grpc::Status s) { done.set_value(std::move(s)); });

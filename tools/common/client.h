@@ -7,16 +7,38 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "google/protobuf/message.h"
 #include "grpcpp/grpcpp.h"
 
 namespace perks::tools {
 
+// A channel to `server`: plain, or TLS when `tls_ca_file` names the PEM certificate of the CA that
+// signed the server's certificate.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const std::string& server,
+                                                           const std::string& tls_ca_file);
+// A plain channel (tests and benchmarks on 127.0.0.1).
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& server);
 
-// A context with a deadline, the caller's name for the records, and its API token (if any) as
-// "authorization: Bearer …".
-std::unique_ptr<grpc::ClientContext> MakeContext(const std::string& actor, absl::Duration timeout,
+// A context with a deadline and the caller's API token (if any) as "authorization: Bearer …".
+std::unique_ptr<grpc::ClientContext> MakeContext(absl::Duration timeout,
                                                  const std::string& token = "");
+
+// What a POS terminal signs its calls with: the id and secret it got when it was registered.
+struct TerminalCredentials {
+  std::string terminal_id;
+  std::string secret;
+};
+
+// A till's credentials in a file only its owner may read (mode 0600), as two lines:
+// "terminal_id=…" and "secret=…". Saving replaces the file's content (after a rotation).
+absl::Status SaveTerminalCredentials(const std::string& path, const TerminalCredentials& t);
+absl::StatusOr<TerminalCredentials> LoadTerminalCredentials(const std::string& path);
+
+// Signs a call of `full_method` ("/perks.v1.CardService/LookupCard") with `request` as the
+// terminal, at `now` with a fresh nonce (services/common/terminal_auth.h has the scheme).
+void SignAsTerminal(grpc::ClientContext& ctx, const TerminalCredentials& terminal,
+                    const std::string& full_method, const google::protobuf::Message& request,
+                    absl::Time now);
 
 // The API token for a command-line tool: the first line of `token_file` if given, else the
 // PERKS_TOKEN environment variable, else empty. Never a command-line argument, so it stays out of

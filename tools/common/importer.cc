@@ -47,13 +47,14 @@ absl::StatusOr<ImportSummary> ImportMemberFile(perks::v1::CardService::StubInter
         if (req.rows_size() == 0) return;
         req.set_request_id(absl::StrCat(run_id, "-", next_call++));
       }
+      req.set_tenant_id(options.tenant_id);
       req.set_issue_program_id(options.issue_program_id);
       req.set_issue_batch_id(summary.batch_id);
       perks::v1::ImportMembersResponse resp;
       grpc::Status status;
       for (int attempt = 1; attempt <= options.attempts_max; ++attempt) {
         resp.Clear();
-        auto ctx = MakeContext(options.actor, absl::Seconds(60), options.token);
+        auto ctx = MakeContext(absl::Seconds(60), options.token);
         status = stub->ImportMembers(ctx.get(), req, &resp);
         if (status.ok() || !Retryable(status)) break;
         absl::SleepFor(absl::Milliseconds(100) * attempt);  // back off before resending

@@ -19,8 +19,8 @@ struct ImportOptions {
   std::string path;
   std::string issue_program_id;  // empty: members only
   std::string batch_id;          // empty: one is made for this run
-  std::string actor;
-  std::string token;  // API token, if the server asks for one
+  std::string tenant_id;         // the city the members belong to
+  std::string token;             // API token, if the server asks for one
   int rows_per_call = 1000;
   int calls_in_flight = 4;
   int attempts_max = 5;  // per call, for answers lost on the way

@@ -18,6 +18,15 @@ inline constexpr size_t kMerchantFileRowsMax = 100'000;
 
 absl::StatusOr<std::vector<perks::v1::MerchantRow>> ReadMerchantCsv(const std::string& path);
 
+// Synthetic merchant n of `tenant` (no real shop): a valid unified social credit code, a category
+// from the ones promotions target, a masked-looking contact and a settlement account. The same n
+// always gives the same merchant.
+perks::v1::MerchantProfile SyntheticMerchant(int n, const std::string& tenant);
+
+// The file ReadMerchantCsv reads, a line at a time (synthetic values need no quoting).
+std::string MerchantCsvHeader();
+std::string MerchantCsvLine(const perks::v1::MerchantProfile& p);
+
 }  // namespace perks::tools
 
 #endif  // PERKS_TOOLS_COMMON_MERCHANT_CSV_H_

@@ -26,12 +26,16 @@ namespace v1 = perks::v1;
 
 struct Globals {
   std::string server = "127.0.0.1:7400";
-  std::string actor;
   bool json = false;
   int timeout_s = 30;
-  std::string token_file;  // the API token's file; else PERKS_TOKEN
-  std::string request_id;  // empty: a fresh one per command
+  std::string token_file;   // the API token's file; else PERKS_TOKEN
+  std::string tls_ca_file;  // TLS to perkd, trusting this CA; else PERKS_TLS_CA; else plain
+  std::string request_id;   // empty: a fresh one per command
 };
+
+// For commands that act in one city: a city admin's token names it already.
+inline constexpr char kCityHelp[] =
+    "the city federation, e.g. bozhou (default: your token's city; an installation admin names it)";
 
 inline std::string ToJson(const Message& m) {
   std::string out;
@@ -96,11 +100,18 @@ class Ctl {
     return *merchants_;
   }
   std::shared_ptr<grpc::Channel> channel() {
-    if (!channel_) channel_ = MakeChannel(g_->server);
+    if (!channel_) {
+      auto channel = MakeChannel(g_->server, g_->tls_ca_file);
+      if (!channel.ok()) {
+        std::cerr << "perkctl: " << channel.status().message() << "\n";
+        throw CLI::RuntimeError(2);
+      }
+      channel_ = *channel;
+    }
     return channel_;
   }
   std::unique_ptr<grpc::ClientContext> Context() const {
-    return MakeContext(g_->actor, absl::Seconds(g_->timeout_s), token());
+    return MakeContext(absl::Seconds(g_->timeout_s), token());
   }
   // The API token, read once from --token-file or PERKS_TOKEN (never from the command line).
   const std::string& token() const {
@@ -126,7 +137,9 @@ class Ctl {
       std::cerr << "perkctl: " << CodeName(s.error_code()) << ": " << s.error_message() << "\n";
       if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
         std::cerr << "  is perkd running and reachable at " << g_->server
-                  << "? (set --server or PERKS_SERVER)\n";
+                  << "? (set --server or PERKS_SERVER)"
+                  << (g_->tls_ca_file.empty() ? "; if it serves TLS, give --tls-ca CA.crt" : "")
+                  << "\n";
       }
       return 1;
     }

@@ -1,6 +1,5 @@
 // perkctl: the operator's command line over gRPC. A table for people, --json for scripts.
 // Exit codes: 0 done, 1 refused or failed (the message says why), 2 bad command line.
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -68,15 +67,16 @@ v1::CardRef RefOf(const std::string& card) {
   return ref;
 }
 
-// A progress bar on a terminal; on a pipe, a line every 10%.
 void AddHealth(CLI::App& app, Ctl& ctl) {
   auto* cmd = app.add_subcommand("health", "is the server up and serving?");
   cmd->callback([&ctl] {
-    auto channel = MakeChannel(ctl.g_->server);
+    auto channel = ctl.channel();
     auto status = CheckHealth(channel, "", absl::Seconds(ctl.g_->timeout_s));
     if (!status.ok()) {
       std::cerr << "perkctl: " << ctl.g_->server
-                << " does not answer: " << status.status().message() << "\n";
+                << " does not answer: " << status.status().message() << "\n"
+                << (ctl.g_->tls_ca_file.empty() ? "  if it serves TLS, give --tls-ca CA.crt\n"
+                                                : "");
       throw CLI::RuntimeError(1);
     }
     if (ctl.g_->json) {
@@ -94,11 +94,11 @@ void AddBackup(CLI::App& app, Ctl& ctl) {
   auto label = std::make_shared<std::string>();
   cmd->add_option("--label", *label, "appended to the backup folder's name");
   cmd->callback([&ctl, label] {
-    auto stub = v1::AdminService::NewStub(MakeChannel(ctl.g_->server));
+    auto stub = v1::AdminService::NewStub(ctl.channel());
     v1::BackupRequest req;
     req.set_label(*label);
     v1::BackupResponse resp;
-    auto ctx = MakeContext(ctl.g_->actor, absl::Minutes(30), ctl.token());
+    auto ctx = MakeContext(absl::Minutes(30), ctl.token());
     Check(ctl.Done<v1::BackupResponse>(
         stub->Backup(ctx.get(), req, &resp), resp, [](const v1::BackupResponse& r) {
           std::cout << "backed up " << absl::StrJoin(r.services(), ", ") << " to " << r.path()
@@ -116,14 +116,17 @@ void AddPrograms(CLI::App& app, Ctl& ctl) {
   auto id = std::make_shared<std::string>(), name = std::make_shared<std::string>(),
        bin = std::make_shared<std::string>();
   auto length = std::make_shared<int>(19);
+  auto city = std::make_shared<std::string>();
   create->add_option("--id", *id, "program id, e.g. bozhou-member")->required();
+  create->add_option("--city", *city, kCityHelp);
   create->add_option("--name", *name, "display name, e.g. 亳州工会会员卡")->required();
   create->add_option("--bin", *bin, "BIN prefix of its card numbers (6-10 digits)")->required();
   create->add_option("--length", *length, "card number length, check digit included (16-19)")
       ->capture_default_str();
-  create->callback([&ctl, id, name, bin, length] {
+  create->callback([&ctl, id, name, bin, length, city] {
     v1::CreateProgramRequest req;
     req.set_request_id(ctl.RequestId("program"));
+    req.mutable_program()->set_tenant_id(*city);
     req.mutable_program()->set_program_id(*id);
     req.mutable_program()->set_name(*name);
     req.mutable_program()->set_bin_prefix(*bin);
@@ -138,11 +141,15 @@ void AddPrograms(CLI::App& app, Ctl& ctl) {
                                 }));
   });
   auto* list = programs->add_subcommand("list", "list card programs");
-  list->callback([&ctl] {
+  auto list_city = std::make_shared<std::string>();
+  list->add_option("--city", *list_city, "only this city's programs (default: your token's city)");
+  list->callback([&ctl, list_city] {
+    v1::ListProgramsRequest req;
+    req.set_tenant_id(*list_city);
     v1::ListProgramsResponse resp;
     auto ctx = ctl.Context();
     Check(ctl.Done<v1::ListProgramsResponse>(
-        ctl.stub().ListPrograms(ctx.get(), v1::ListProgramsRequest(), &resp), resp,
+        ctl.stub().ListPrograms(ctx.get(), req, &resp), resp,
         [](const v1::ListProgramsResponse& r) {
           std::vector<std::vector<std::string>> rows = {{"PROGRAM", "NAME", "BIN", "LENGTH"}};
           for (const auto& p : r.programs()) {
@@ -161,12 +168,12 @@ void AddMembers(CLI::App& app, Ctl& ctl) {
       "import", "import members from CSV (name,id_number,phone,org_code,tags)");
   auto opts = std::make_shared<ImportOptions>();
   import->add_option("file", opts->path, "the CSV file")->required();
+  import->add_option("--city", opts->tenant_id, kCityHelp);
   import->add_option("--issue-program", opts->issue_program_id,
                      "also issue a card in this program to each member without one");
   import->add_option("--batch", opts->batch_id, "batch id for the issued cards");
   import->add_option("--parallel", opts->calls_in_flight, "calls in flight")->capture_default_str();
   import->callback([&ctl, opts] {
-    opts->actor = ctl.g_->actor;
   opts->token = ctl.token();
   ProgressBar bar;
   auto summary = ImportMemberFile(&ctl.stub(), *opts,
@@ -209,11 +216,15 @@ void AddMembers(CLI::App& app, Ctl& ctl) {
 auto* get = members->add_subcommand("get", "show a member");
 auto member_id = std::make_shared<std::string>();
 auto id_number = std::make_shared<std::string>();
+auto get_city = std::make_shared<std::string>();
 auto* g1 = get->add_option("--member", *member_id, "member id");
+get->add_option("--city", *get_city,
+                "the member's city, with --id-number (default: your token's city)");
 get->add_option("--id-number", *id_number, "national ID number (looked up by its hash)")
     ->excludes(g1);
-get->callback([&ctl, member_id, id_number] {
+get->callback([&ctl, member_id, id_number, get_city] {
   v1::GetMemberRequest req;
+  req.set_tenant_id(*get_city);
   if (!id_number->empty()) {
     req.set_id_number(*id_number);
   } else {
@@ -361,11 +372,27 @@ void AddCards(CLI::App& app, Ctl& ctl) {
   auto* lookup = cards->add_subcommand("lookup", "status, program, tags and balances of a card");
   auto lcard = std::make_shared<std::string>();
   lookup->add_option("card", *lcard, "card number or card id")->required();
-  lookup->callback([&ctl, lcard] {
+  auto as_terminal = std::make_shared<std::string>();
+  auto store = std::make_shared<std::string>();
+  lookup->add_option("--as-terminal", *as_terminal,
+                     "sign the call as the till whose file this is (see terminals register "
+                     "--save): checks a till's set-up end to end");
+  lookup->add_option("--store", *store, "the store asking (a till may name only its own)");
+  lookup->callback([&ctl, lcard, as_terminal, store] {
     v1::LookupCardRequest req;
     *req.mutable_card() = RefOf(*lcard);
+    req.set_store_id(*store);
     v1::Card resp;
     auto ctx = ctl.Context();
+    if (!as_terminal->empty()) {
+      auto till = LoadTerminalCredentials(*as_terminal);
+      if (!till.ok()) {
+        std::cerr << "perkctl: " << till.status().message() << "\n";
+        throw CLI::RuntimeError(2);
+      }
+      ctx = MakeContext(absl::Seconds(ctl.g_->timeout_s));
+      SignAsTerminal(*ctx, *till, "/perks.v1.CardService/LookupCard", req, absl::Now());
+    }
     Check(ctl.Done<v1::Card>(ctl.stub().LookupCard(ctx.get(), req, &resp), resp, PrintCard));
   });
 }
@@ -506,21 +533,37 @@ int main(int argc, char** argv) {
   using namespace perks::tools;
   Globals g;
   if (const char* s = std::getenv("PERKS_SERVER")) g.server = s;
-  if (const char* u = std::getenv("USER")) {
-    g.actor = u;
-  } else if (const passwd* pw = getpwuid(getuid())) {
-    g.actor = pw->pw_name;
-  }
+  if (const char* s = std::getenv("PERKS_TLS_CA")) g.tls_ca_file = s;
   CLI::App app{"perkctl: operate a Perks server"};
   app.require_subcommand(1);
   app.add_option("--server", g.server, "perkd address (or PERKS_SERVER)")->capture_default_str();
-  app.add_option("--actor", g.actor, "who you are, for the records (default: $USER)");
   app.add_flag("--json", g.json, "print answers as JSON");
   app.add_option("--timeout", g.timeout_s, "seconds to wait for an answer")->capture_default_str();
+  app.add_option("--tls-ca", g.tls_ca_file,
+                 "connect with TLS, trusting this CA certificate (PEM; or PERKS_TLS_CA)");
   app.add_option("--token-file", g.token_file,
                  "file holding your API token (default: the PERKS_TOKEN environment variable)");
   app.add_option("--request-id", g.request_id,
                  "request id for a change (to retry one safely); default: a fresh one");
+  app.footer(
+      R"(Your API token: the installation's first one is printed once when perkd starts on a new
+data directory; a union admin's comes from `perkctl tokens create`. Keep it in a file only you can
+read and pass --token-file FILE, or export PERKS_TOKEN. Never on the command line.
+
+Onboarding a partner merchant, step by step (a union admin):
+  1. perkctl merchants apply --city jieshou --name … --credit-code … (see merchants apply --help)
+  2. perkctl merchants queue                         the review queue, oldest first
+     perkctl merchants application A…                one application and its history
+  3. perkctl merchants approve A…                    or: reject A… --reason …
+                                                     or: request-changes A… --reason …
+     (a sent-back application returns with: merchants apply --application A… …)
+  4. perkctl merchants show M…                       the merchant and its first store
+     perkctl stores add --merchant M… --name 二号店 --address …
+  5. perkctl tokens create --role merchant_manager --city jieshou --merchant M… --name 店长
+  6. perkctl terminals register --store S… --label "till 1" --save till-1.terminal
+     perkctl cards lookup CARD --as-terminal till-1.terminal     checks the till end to end
+     perkctl terminals rotate T… --save till-1.terminal   |   perkctl terminals revoke T…
+  Programs already running: perkctl merchants import merchants.csv)");
   Ctl ctl(&g);
   AddHealth(app, ctl);
   AddBackup(app, ctl);

@@ -51,12 +51,35 @@ void PrintMerchant(const v1::Merchant& m) {
   PrintTable(rows);
 }
 
+constexpr char kSaveHelp[] =
+    "write the terminal id and secret to this file (mode 0600) instead of showing the secret";
+constexpr char kSavedPrefix[] = "(saved in ";
+
+// With --save FILE: writes the credentials there and answers with the secret left out.
+v1::TerminalCredential Saved(const grpc::Status& s, const std::string& path,
+                             v1::TerminalCredential c) {
+  if (!s.ok() || path.empty()) return c;
+  if (auto saved = SaveTerminalCredentials(path, {c.terminal().terminal_id(), c.secret()});
+      !saved.ok()) {
+    std::cerr << "perkctl: " << saved.message()
+              << "\n  the terminal's new secret is lost: rotate it again with --save\n";
+    throw CLI::RuntimeError(1);
+  }
+  c.set_secret(absl::StrCat(kSavedPrefix, path, ")"));
+  return c;
+}
+
 void PrintCredential(const v1::TerminalCredential& c) {
   PrintTable({{"terminal", c.terminal().terminal_id()},
               {"store", c.terminal().store_id()},
               {"merchant", c.terminal().merchant_id()},
               {"secret", c.secret()}});
-  std::cout << "\nThe secret is shown this once: enter it in the till's configuration now.\n";
+  if (c.secret().rfind(kSavedPrefix, 0) == 0) {
+    std::cout << "\nOnly you can read that file: put its two lines in the till's configuration, "
+                 "then delete it.\n";
+  } else {
+    std::cout << "\nThe secret is shown this once: enter it in the till's configuration now.\n";
+  }
   if (c.terminal().previous_secret_valid_until_unix_ms() != 0) {
     std::cout << "The old secret keeps working until "
               << Time(c.terminal().previous_secret_valid_until_unix_ms()) << " (UTC+8).\n";
@@ -151,7 +174,7 @@ void AddReview(CLI::App& merchants, Ctl& ctl) {
   auto* queue = merchants.add_subcommand("queue", "applications waiting for review in a city");
   auto city = std::make_shared<std::string>();
   auto state = std::make_shared<std::string>("submitted");
-  queue->add_option("--city", *city, "the city federation")->required();
+  queue->add_option("--city", *city, kCityHelp);
   queue->add_option("--state", *state, "submitted, changes_requested, rejected, approved or all")
       ->capture_default_str();
   queue->callback([&ctl, city, state] {
@@ -279,7 +302,7 @@ void AddMerchantAdmin(CLI::App& merchants, Ctl& ctl) {
 
 auto* list = merchants.add_subcommand("list", "a city's partner merchants");
 auto city = std::make_shared<std::string>();
-list->add_option("--city", *city, "the city federation")->required();
+list->add_option("--city", *city, kCityHelp);
 list->callback([&ctl, city] {
   v1::ListMerchantsRequest req;
   req.set_tenant_id(*city);
@@ -385,15 +408,17 @@ void AddStoresAndTerminals(CLI::App& app, Ctl& ctl) {
   auto label = std::make_shared<std::string>();
   reg->add_option("--store", *store_id, "store id")->required();
   reg->add_option("--label", *label, "which till, e.g. \"till 2\"");
-  reg->callback([&ctl, store_id, label] {
+  auto save = std::make_shared<std::string>();
+  reg->add_option("--save", *save, kSaveHelp);
+  reg->callback([&ctl, store_id, label, save] {
     v1::RegisterTerminalRequest r;
     r.set_request_id(ctl.RequestId("terminal"));
     r.set_store_id(*store_id);
     r.set_label(*label);
     v1::TerminalCredential resp;
     auto ctx = ctl.Context();
-    Check(ctl.Done<v1::TerminalCredential>(ctl.merchants().RegisterTerminal(ctx.get(), r, &resp),
-                                           resp, PrintCredential));
+    grpc::Status s = ctl.merchants().RegisterTerminal(ctx.get(), r, &resp);
+    Check(ctl.Done<v1::TerminalCredential>(s, Saved(s, *save, resp), PrintCredential));
   });
   auto* rotate = terminals->add_subcommand("rotate", "give a terminal a new secret");
   auto tid = std::make_shared<std::string>();
@@ -401,15 +426,17 @@ void AddStoresAndTerminals(CLI::App& app, Ctl& ctl) {
   rotate->add_option("id", *tid, "terminal id")->required();
   rotate->add_option("--grace-seconds", *grace, "how long the old secret still works")
       ->capture_default_str();
-  rotate->callback([&ctl, tid, grace] {
+  auto rotate_save = std::make_shared<std::string>();
+  rotate->add_option("--save", *rotate_save, kSaveHelp);
+  rotate->callback([&ctl, tid, grace, rotate_save] {
     v1::RotateTerminalSecretRequest r;
     r.set_request_id(ctl.RequestId("rotate"));
     r.set_terminal_id(*tid);
     r.set_grace_seconds(*grace);
     v1::TerminalCredential resp;
     auto ctx = ctl.Context();
-    Check(ctl.Done<v1::TerminalCredential>(
-        ctl.merchants().RotateTerminalSecret(ctx.get(), r, &resp), resp, PrintCredential));
+    grpc::Status s = ctl.merchants().RotateTerminalSecret(ctx.get(), r, &resp);
+    Check(ctl.Done<v1::TerminalCredential>(s, Saved(s, *rotate_save, resp), PrintCredential));
   });
   auto* revoke = terminals->add_subcommand("revoke", "revoke a terminal for good");
   auto rid = std::make_shared<std::string>();

@@ -37,8 +37,10 @@ std::string_view RoleName(perks::v1::Role role) {
       return "merchant manager";
     case perks::v1::ROLE_TERMINAL:
       return "terminal";
+    case perks::v1::ROLE_SERVICE:
+      return "Perks service";
     default:
-      return "nobody";
+      return "caller without credentials";
   }
 }
 

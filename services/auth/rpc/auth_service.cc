@@ -7,16 +7,6 @@
 
 namespace perks::auth {
 
-std::string BearerTokenOf(const grpc::ServerContextBase& ctx) {
-  const auto& md = ctx.client_metadata();
-  auto it = md.find("authorization");
-  if (it == md.end()) return "";
-  std::string value(it->second.data(), it->second.size());
-  constexpr std::string_view kPrefix = "Bearer ";
-  if (value.rfind(kPrefix, 0) != 0) return "";
-  return value.substr(kPrefix.size());
-}
-
 absl::StatusOr<std::unique_ptr<AuthService>> AuthService::Open(const AuthServiceOptions& o) {
   storage::DbOptions db_options;
   db_options.path = o.db_path;
@@ -34,7 +24,8 @@ AuthService::AuthService(std::unique_ptr<storage::Db> db, const AuthServiceOptio
       writer_(std::make_unique<storage::GroupCommitWriter>(db_.get(), o.writer)),
       store_(db_.get()),
       clock_(o.clock),
-      idempotency_{db_.get(), writer_.get(), store_.idempotency_family(), o.clock} {}
+      idempotency_{db_.get(), writer_.get(), store_.idempotency_family(), o.clock},
+      gate_("perks.v1.AuthService", o.gate) {}
 
 AuthService::~AuthService() { (void)Close(); }
 
@@ -59,49 +50,52 @@ absl::StatusOr<std::string> AuthService::Bootstrap() {
   return created.secret_token();
 }
 
-absl::StatusOr<perks::v1::Caller> AuthService::CallerOf(const Ctx& ctx) const {
-  std::string bearer = BearerTokenOf(ctx);
-  if (bearer.empty()) {
-    return absl::UnauthenticatedError(
-        "this call needs an API token (perkctl: --token-file FILE or PERKS_TOKEN)");
-  }
-  return store_.Authenticate(bearer);
-}
-
 AuthService::Reactor* AuthService::CreateToken(Ctx* ctx, const perks::v1::CreateTokenRequest* req,
                                                perks::v1::CreatedToken* resp) {
-  auto by = CallerOf(*ctx);
-  if (!by.ok()) return FinishNow(ctx, by.status());
-  if (absl::Status s = ValidateTokenCaller(req->caller()); !s.ok()) return FinishNow(ctx, s);
-  if (absl::Status s = CanCreateToken(*by, req->caller()); !s.ok()) return FinishNow(ctx, s);
-  int64_t now = absl::ToUnixMillis(clock_->Now());
-  std::string created_by = absl::StrCat(by->name(), " (", by->token_id(), ")");
-  return MutateAndFinish(ctx, idempotency_, "auth", "CreateToken", *req, resp,
-                         [this, req, resp, created_by, now](storage::Txn& txn) {
+  return gate_.Run(ctx, "CreateToken", *req,
+                   [this, req, resp](const perks::v1::Caller& by, Gate::Done done) {
+                     if (absl::Status s = ValidateTokenCaller(req->caller()); !s.ok()) {
+                       return done(s);
+                     }
+                     if (absl::Status s = CanCreateToken(by, req->caller()); !s.ok()) {
+                       return done(s);
+                     }
+                     int64_t now = absl::ToUnixMillis(clock_->Now());
+                     MutateOnce(
+                         idempotency_, "CreateToken", *req, resp,
+                         [this, req, resp, created_by = ActorName(by), now](storage::Txn& txn) {
                            return store_.Create(txn, req->caller(), created_by, now, resp);
-                         });
+                         },
+                         std::move(done));
+                   });
 }
 
 AuthService::Reactor* AuthService::RevokeToken(Ctx* ctx, const perks::v1::RevokeTokenRequest* req,
                                                perks::v1::ApiToken* resp) {
-  auto by = CallerOf(*ctx);
-  if (!by.ok()) return FinishNow(ctx, by.status());
-  int64_t now = absl::ToUnixMillis(clock_->Now());
-  return MutateAndFinish(ctx, idempotency_, "auth", "RevokeToken", *req, resp,
-                         [this, req, resp, by = *by, now](storage::Txn& txn) {
+  return gate_.Run(ctx, "RevokeToken", *req,
+                   [this, req, resp](const perks::v1::Caller& by, Gate::Done done) {
+                     int64_t now = absl::ToUnixMillis(clock_->Now());
+                     MutateOnce(
+                         idempotency_, "RevokeToken", *req, resp,
+                         [this, req, resp, by, now](storage::Txn& txn) {
                            return store_.Revoke(txn, by, req->token_id(), now, resp);
-                         });
+                         },
+                         std::move(done));
+                   });
 }
 
 AuthService::Reactor* AuthService::ListTokens(Ctx* ctx, const perks::v1::ListTokensRequest* req,
                                               perks::v1::ListTokensResponse* resp) {
-  auto by = CallerOf(*ctx);
-  if (!by.ok()) return FinishNow(ctx, by.status());
-  return FinishNow(ctx, store_.List(*by, req->tenant_id(), resp));
+  return gate_.Run(ctx, "ListTokens", *req,
+                   [this, req, resp](const perks::v1::Caller& by, Gate::Done done) {
+                     done(store_.List(by, req->tenant_id(), resp));
+                   });
 }
 
 AuthService::Reactor* AuthService::Authenticate(Ctx* ctx, const perks::v1::AuthenticateRequest* req,
                                                 perks::v1::Caller* resp) {
+  // Asked by every other service's gate: answered from the store directly, not through a gate of
+  // its own (the token in the request is the credential).
   auto caller = store_.Authenticate(req->bearer_token());
   if (caller.ok()) *resp = std::move(*caller);
   return FinishNow(ctx, caller.status());

@@ -11,6 +11,7 @@
 #include "services/auth/store/auth_store.h"
 #include "services/common/clock.h"
 #include "services/common/idempotency.h"
+#include "services/gate/gate.h"
 
 namespace perks::auth {
 
@@ -18,6 +19,7 @@ struct AuthServiceOptions {
   std::string db_path;
   const Clock* clock = nullptr;
   storage::WriterOptions writer;
+  GateOptions gate;
 };
 
 class AuthService final : public perks::v1::AuthService::CallbackService {
@@ -30,7 +32,9 @@ class AuthService final : public perks::v1::AuthService::CallbackService {
   absl::StatusOr<std::string> Bootstrap();
 
   absl::Status Checkpoint(const std::string& dir) const { return db_->Checkpoint(dir); }
+  uint64_t LatestWrite() const { return db_->LatestSequence(); }
   absl::Status Close();
+  Gate& gate() { return gate_; }
 
   using Ctx = grpc::CallbackServerContext;
   using Reactor = grpc::ServerUnaryReactor;
@@ -45,17 +49,14 @@ class AuthService final : public perks::v1::AuthService::CallbackService {
 
  private:
   AuthService(std::unique_ptr<storage::Db> db, const AuthServiceOptions& o);
-  absl::StatusOr<perks::v1::Caller> CallerOf(const Ctx& ctx) const;
 
   std::unique_ptr<storage::Db> db_;
   std::unique_ptr<storage::GroupCommitWriter> writer_;
   AuthStore store_;
   const Clock* clock_;
   IdempotencyStore idempotency_;
+  Gate gate_;
 };
-
-// The bearer token in a call's "authorization" metadata, or empty.
-std::string BearerTokenOf(const grpc::ServerContextBase& ctx);
 
 }  // namespace perks::auth
 

@@ -89,6 +89,10 @@ absl::StatusOr<ValidMember> ValidateMemberRow(const perks::v1::MemberRow& row) {
 
 absl::Status ValidateProgram(const perks::v1::Program& p) {
   if (absl::Status s = ValidateName("program_id", p.program_id()); !s.ok()) return s;
+  if (p.tenant_id().empty()) {
+    return absl::InvalidArgumentError("a program needs the city (tenant_id) that runs it");
+  }
+  if (absl::Status s = ValidateName("tenant_id", p.tenant_id()); !s.ok()) return s;
   if (p.name().empty() || p.name().size() > kNameBytesMax) {
     return absl::InvalidArgumentError(
         absl::StrCat("program name must be 1 to ", kNameBytesMax, " bytes"));

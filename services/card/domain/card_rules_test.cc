@@ -58,6 +58,8 @@ TEST(ProgramTest, BinAndLengthAreChecked) {
   p.set_name("亳州工会会员卡");
   p.set_bin_prefix("623668");
   p.set_card_number_length(19);
+  EXPECT_EQ(ValidateProgram(p).code(), absl::StatusCode::kInvalidArgument);  // no city
+  p.set_tenant_id("bozhou");
   EXPECT_TRUE(ValidateProgram(p).ok());
   p.set_bin_prefix("62a668");
   EXPECT_FALSE(ValidateProgram(p).ok());

@@ -9,11 +9,27 @@
 namespace perks::card {
 namespace {
 
+using perks::v1::Caller;
+
 std::string BatchIdFor(std::string_view given, std::string_view request_id) {
   if (!given.empty()) return std::string(given);
   std::string id = "b-";
   for (char c : request_id) id.push_back(std::isalnum(static_cast<unsigned char>(c)) ? c : '-');
   return id.substr(0, 40);
+}
+
+// The city a caller acts in for this service: empty for callers of every city.
+std::string ScopeOf(const Caller& caller) {
+  return SeesTenant(caller, "") ? std::string() : caller.tenant_id();
+}
+
+// The one city a call that makes things (a program, members) acts in.
+absl::StatusOr<std::string> OneCity(const Caller& caller, const std::string& requested) {
+  auto tenant = TenantFor(caller, requested);
+  if (tenant.ok() && tenant->empty()) {
+    return absl::InvalidArgumentError("name the city (tenant_id), e.g. bozhou");
+  }
+  return tenant;
 }
 
 }  // namespace
@@ -37,7 +53,8 @@ CardService::CardService(std::unique_ptr<storage::Db> db, const CardServiceOptio
       writer_(std::make_unique<storage::GroupCommitWriter>(db_.get(), options.writer)),
       store_(db_.get(), options.id_hash_key),
       clock_(options.clock),
-      idempotency_{db_.get(), writer_.get(), store_.idempotency_family(), options.clock} {}
+      idempotency_{db_.get(), writer_.get(), store_.idempotency_family(), options.clock},
+      gate_("perks.v1.CardService", options.gate) {}
 
 CardService::~CardService() { (void)Close(); }
 
@@ -46,188 +63,239 @@ absl::Status CardService::Close() {
   return db_->Close();
 }
 
-Mutation CardService::MutationFor(grpc::CallbackServerContext* ctx,
-                                  std::string_view request_id) const {
-  return Mutation{ActorOf(*ctx), std::string(request_id), absl::ToUnixMillis(clock_->Now())};
+CardService::Reactor* CardService::Mutate(Ctx* ctx, std::string_view method,
+                                          const google::protobuf::Message& req,
+                                          google::protobuf::Message* resp, Check check,
+                                          Apply apply) {
+  return gate_.Run(
+      ctx, method, req,
+      [this, method = std::string(method), &req, resp, check = std::move(check),
+       apply = std::move(apply)](const Caller& caller, Gate::Done done) mutable {
+        Mutation m{ActorName(caller), RequestIdOf(req), absl::ToUnixMillis(clock_->Now()),
+                   ScopeOf(caller)};
+        if (absl::Status s = check(caller, m); !s.ok()) return done(s);
+        MutateOnce(
+            idempotency_, method, req, resp,
+            [m = std::move(m), apply = std::move(apply)](storage::Txn& txn) mutable {
+              return apply(txn, m);
+            },
+            std::move(done));
+      });
 }
 
-grpc::ServerUnaryReactor* CardService::Mutate(grpc::CallbackServerContext* ctx,
-                                              std::string_view method,
-                                              const google::protobuf::Message& req,
-                                              google::protobuf::Message* resp, Apply apply) {
-  return MutateAndFinish(ctx, idempotency_, "card", method, req, resp, std::move(apply));
+CardService::Reactor* CardService::Read(Ctx* ctx, std::string_view method,
+                                        const google::protobuf::Message& req,
+                                        absl::AnyInvocable<absl::Status(const Caller&)> read) {
+  return gate_.Run(ctx, method, req,
+                   [read = std::move(read)](const Caller& caller, Gate::Done done) mutable {
+                     done(read(caller));
+                   });
 }
 
-grpc::ServerUnaryReactor* CardService::CreateProgram(grpc::CallbackServerContext* ctx,
-                                                     const perks::v1::CreateProgramRequest* req,
-                                                     perks::v1::Program* resp) {
-  if (absl::Status s = ValidateProgram(req->program()); !s.ok()) return FinishNow(ctx, s);
-  Mutation m = MutationFor(ctx, req->request_id());
-  return Mutate(ctx, "CreateProgram", *req, resp, [this, req, resp, m](storage::Txn& txn) {
-    return store_.CreateProgram(txn, req->program(), m, resp);
+CardService::Reactor* CardService::CreateProgram(Ctx* ctx,
+                                                 const perks::v1::CreateProgramRequest* req,
+                                                 perks::v1::Program* resp) {
+  return Mutate(
+      ctx, "CreateProgram", *req, resp,
+      [req](const Caller& caller, Mutation&) {
+        if (absl::Status s = ValidateProgram(req->program()); !s.ok()) return s;
+        return TenantFor(caller, req->program().tenant_id()).status();
+      },
+      [this, req, resp](storage::Txn& txn, const Mutation& m) {
+        return store_.CreateProgram(txn, req->program(), m, resp);
+      });
+}
+
+CardService::Reactor* CardService::ListPrograms(Ctx* ctx, const perks::v1::ListProgramsRequest* req,
+                                                perks::v1::ListProgramsResponse* resp) {
+  return Read(ctx, "ListPrograms", *req, [this, req, resp](const Caller& caller) {
+    auto tenant = TenantFor(caller, req->tenant_id());
+    if (!tenant.ok()) return tenant.status();
+    auto programs = store_.ListPrograms(*tenant);
+    if (!programs.ok()) return programs.status();
+    for (auto& p : *programs) *resp->add_programs() = std::move(p);
+    return absl::OkStatus();
   });
 }
 
-grpc::ServerUnaryReactor* CardService::ListPrograms(grpc::CallbackServerContext* ctx,
-                                                    const perks::v1::ListProgramsRequest*,
-                                                    perks::v1::ListProgramsResponse* resp) {
-  auto programs = store_.ListPrograms();
-  if (!programs.ok()) return FinishNow(ctx, programs.status());
-  for (auto& p : *programs) *resp->add_programs() = std::move(p);
-  return FinishNow(ctx, absl::OkStatus());
-}
-
-grpc::ServerUnaryReactor* CardService::ImportMembers(grpc::CallbackServerContext* ctx,
-                                                     const perks::v1::ImportMembersRequest* req,
-                                                     perks::v1::ImportMembersResponse* resp) {
-  if (req->rows_size() > static_cast<int>(kImportRowsMax)) {
-    return FinishNow(ctx,
-                     absl::InvalidArgumentError(absl::StrCat(
-                         req->rows_size(), " rows in one call; send at most ", kImportRowsMax)));
-  }
-  if (!req->issue_program_id().empty()) {
-    if (absl::Status s = ValidateName("issue_program_id", req->issue_program_id()); !s.ok()) {
-      return FinishNow(ctx, s);
-    }
-  }
-  std::string batch_id = BatchIdFor(req->issue_batch_id(), req->request_id());
-  if (absl::Status s = ValidateName("issue_batch_id", batch_id); !s.ok()) return FinishNow(ctx, s);
-  // Rows are checked here, on the calling thread, so the writer only stores.
+CardService::Reactor* CardService::ImportMembers(Ctx* ctx,
+                                                 const perks::v1::ImportMembersRequest* req,
+                                                 perks::v1::ImportMembersResponse* resp) {
+  // Rows are checked on the calling thread, so the writer only stores.
   auto rows = std::make_shared<std::vector<ImportRow>>();
   auto rejected = std::make_shared<std::vector<perks::v1::RowRejection>>();
-  for (const auto& row : req->rows()) {
-    auto valid = ValidateMemberRow(row);
-    if (valid.ok()) {
-      rows->push_back(ImportRow{row.line(), std::move(*valid)});
+  auto batch_id = std::make_shared<std::string>(BatchIdFor(req->issue_batch_id(), req->request_id()));
+  return Mutate(
+      ctx, "ImportMembers", *req, resp,
+      [req, rows, rejected, batch_id](const Caller& caller, Mutation& m) {
+        if (req->rows_size() > static_cast<int>(kImportRowsMax)) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              req->rows_size(), " rows in one call; send at most ", kImportRowsMax));
+        }
+        auto tenant = OneCity(caller, req->tenant_id());
+        if (!tenant.ok()) return tenant.status();
+        m.tenant_scope = *tenant;
+        if (!req->issue_program_id().empty()) {
+          if (absl::Status s = ValidateName("issue_program_id", req->issue_program_id());
+              !s.ok()) {
+            return s;
+          }
+        }
+        if (absl::Status s = ValidateName("issue_batch_id", *batch_id); !s.ok()) return s;
+        for (const auto& row : req->rows()) {
+          auto valid = ValidateMemberRow(row);
+          if (valid.ok()) {
+            rows->push_back(ImportRow{row.line(), std::move(*valid)});
+          } else {
+            perks::v1::RowRejection r;
+            r.set_line(row.line());
+            r.set_reason(std::string(valid.status().message()));
+            rejected->push_back(std::move(r));
+          }
+        }
+        return absl::OkStatus();
+      },
+      [this, req, resp, rows, rejected, batch_id](storage::Txn& txn, const Mutation& m) {
+        resp->Clear();
+        for (const auto& r : *rejected) *resp->add_rejected() = r;
+        return store_.ImportMembers(txn, *rows, req->issue_program_id(), *batch_id, m, resp);
+      });
+}
+
+CardService::Reactor* CardService::GetMember(Ctx* ctx, const perks::v1::GetMemberRequest* req,
+                                             perks::v1::Member* resp) {
+  return Read(ctx, "GetMember", *req, [this, req, resp](const Caller& caller) {
+    std::string member_id;
+    if (req->ref_case() == perks::v1::GetMemberRequest::kIdNumber) {
+      std::string id = absl::AsciiStrToUpper(req->id_number());
+      if (absl::Status s = ValidateIdNumber(id); !s.ok()) return s;
+      auto tenant = OneCity(caller, req->tenant_id());
+      if (!tenant.ok()) return tenant.status();
+      member_id = store_.MemberIdFor(*tenant, id);
     } else {
-      perks::v1::RowRejection r;
-      r.set_line(row.line());
-      r.set_reason(std::string(valid.status().message()));
-      rejected->push_back(std::move(r));
+      member_id = req->member_id();
     }
-  }
-  Mutation m = MutationFor(ctx, req->request_id());
-  return Mutate(ctx, "ImportMembers", *req, resp,
-                [this, req, resp, m, rows, rejected, batch_id](storage::Txn& txn) {
-                  resp->Clear();
-                  for (const auto& r : *rejected) *resp->add_rejected() = r;
-                  return store_.ImportMembers(txn, *rows, req->issue_program_id(), batch_id, m,
-                                              resp);
-                });
+    auto member = store_.GetMember(member_id, ScopeOf(caller));
+    if (!member.ok()) return member.status();
+    *resp = std::move(*member);
+    return absl::OkStatus();
+  });
 }
 
-grpc::ServerUnaryReactor* CardService::GetMember(grpc::CallbackServerContext* ctx,
-                                                 const perks::v1::GetMemberRequest* req,
-                                                 perks::v1::Member* resp) {
-  std::string member_id;
-  if (req->ref_case() == perks::v1::GetMemberRequest::kIdNumber) {
-    std::string id = absl::AsciiStrToUpper(req->id_number());
-    if (absl::Status s = ValidateIdNumber(id); !s.ok()) return FinishNow(ctx, s);
-    member_id = store_.MemberIdFor(id);
-  } else {
-    member_id = req->member_id();
-  }
-  auto member = store_.GetMember(member_id);
-  if (!member.ok()) return FinishNow(ctx, member.status());
-  *resp = std::move(*member);
-  return FinishNow(ctx, absl::OkStatus());
-}
-
-grpc::ServerUnaryReactor* CardService::IssueCards(grpc::CallbackServerContext* ctx,
-                                                  const perks::v1::IssueCardsRequest* req,
-                                                  perks::v1::IssueCardsResponse* resp) {
-  if (absl::Status s = ValidateName("program_id", req->program_id()); !s.ok()) {
-    return FinishNow(ctx, s);
-  }
-  if (req->member_ids_size() == 0 || req->member_ids_size() > static_cast<int>(kIssueMembersMax)) {
-    return FinishNow(ctx, absl::InvalidArgumentError(absl::StrCat("name 1 to ", kIssueMembersMax,
-                                                                  " member_ids per call")));
-  }
+CardService::Reactor* CardService::IssueCards(Ctx* ctx, const perks::v1::IssueCardsRequest* req,
+                                              perks::v1::IssueCardsResponse* resp) {
   auto member_ids = std::make_shared<std::vector<std::string>>();
-  for (const auto& id : req->member_ids()) {
-    if (absl::Status s = ValidateName("member_id", id); !s.ok()) return FinishNow(ctx, s);
-    member_ids->push_back(id);
-  }
-  std::string batch_id = BatchIdFor(req->batch_id(), req->request_id());
-  if (absl::Status s = ValidateName("batch_id", batch_id); !s.ok()) return FinishNow(ctx, s);
-  Mutation m = MutationFor(ctx, req->request_id());
-  return Mutate(ctx, "IssueCards", *req, resp,
-                [this, req, resp, m, member_ids, batch_id](storage::Txn& txn) {
-                  resp->Clear();
-                  return store_.IssueCards(txn, req->program_id(), *member_ids, batch_id, m, resp);
-                });
+  auto batch_id = std::make_shared<std::string>(BatchIdFor(req->batch_id(), req->request_id()));
+  return Mutate(
+      ctx, "IssueCards", *req, resp,
+      [req, member_ids, batch_id](const Caller&, Mutation&) {
+        if (absl::Status s = ValidateName("program_id", req->program_id()); !s.ok()) return s;
+        if (req->member_ids_size() == 0 ||
+            req->member_ids_size() > static_cast<int>(kIssueMembersMax)) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("name 1 to ", kIssueMembersMax, " member_ids per call"));
+        }
+        for (const auto& id : req->member_ids()) {
+          if (absl::Status s = ValidateName("member_id", id); !s.ok()) return s;
+          member_ids->push_back(id);
+        }
+        return ValidateName("batch_id", *batch_id);
+      },
+      [this, req, resp, member_ids, batch_id](storage::Txn& txn, const Mutation& m) {
+        resp->Clear();
+        return store_.IssueCards(txn, req->program_id(), *member_ids, *batch_id, m, resp);
+      });
 }
 
-grpc::ServerUnaryReactor* CardService::ExportCards(grpc::CallbackServerContext* ctx,
-                                                   const perks::v1::ExportCardsRequest* req,
-                                                   perks::v1::ExportCardsResponse* resp) {
-  absl::Status s = store_.ExportCards(*req, resp);
-  if (s.ok()) {
-    Log(LogLevel::kInfo, "card.export",
-        {{"actor", ActorOf(*ctx)},
-         {"batch", req->batch_id()},
-         {"cards", std::to_string(resp->cards_size())}});
-  }
-  return FinishNow(ctx, s);
-}
-
-grpc::ServerUnaryReactor* CardService::ChangeCardState(grpc::CallbackServerContext* ctx,
-                                                       const perks::v1::ChangeCardStateRequest* req,
-                                                       perks::v1::Card* resp) {
-  if (req->reason().size() > 200) {
-    return FinishNow(ctx, absl::InvalidArgumentError("reason is over 200 bytes"));
-  }
-  Mutation m = MutationFor(ctx, req->request_id());
-  return Mutate(ctx, "ChangeCardState", *req, resp, [this, req, resp, m](storage::Txn& txn) {
-    return store_.ChangeState(txn, *req, m, resp);
+CardService::Reactor* CardService::ExportCards(Ctx* ctx, const perks::v1::ExportCardsRequest* req,
+                                               perks::v1::ExportCardsResponse* resp) {
+  return Read(ctx, "ExportCards", *req, [this, req, resp](const Caller& caller) {
+    absl::Status s = store_.ExportCards(*req, ScopeOf(caller), resp);
+    if (s.ok()) {
+      Log(LogLevel::kInfo, "card.export",
+          {{"actor", ActorName(caller)},
+           {"batch", req->batch_id()},
+           {"cards", std::to_string(resp->cards_size())}});
+    }
+    return s;
   });
 }
 
-grpc::ServerUnaryReactor* CardService::ReplaceCard(grpc::CallbackServerContext* ctx,
-                                                   const perks::v1::ReplaceCardRequest* req,
-                                                   perks::v1::ReplaceCardResponse* resp) {
-  if (req->reason().size() > 200) {
-    return FinishNow(ctx, absl::InvalidArgumentError("reason is over 200 bytes"));
-  }
-  Mutation m = MutationFor(ctx, req->request_id());
-  return Mutate(ctx, "ReplaceCard", *req, resp, [this, req, resp, m](storage::Txn& txn) {
-    return store_.Replace(txn, *req, m, resp);
+CardService::Reactor* CardService::ChangeCardState(Ctx* ctx,
+                                                   const perks::v1::ChangeCardStateRequest* req,
+                                                   perks::v1::Card* resp) {
+  return Mutate(
+      ctx, "ChangeCardState", *req, resp,
+      [req](const Caller&, Mutation&) {
+        if (req->reason().size() > 200) {
+          return absl::InvalidArgumentError("reason is over 200 bytes");
+        }
+        return absl::OkStatus();
+      },
+      [this, req, resp](storage::Txn& txn, const Mutation& m) {
+        return store_.ChangeState(txn, *req, m, resp);
+      });
+}
+
+CardService::Reactor* CardService::ReplaceCard(Ctx* ctx, const perks::v1::ReplaceCardRequest* req,
+                                               perks::v1::ReplaceCardResponse* resp) {
+  return Mutate(
+      ctx, "ReplaceCard", *req, resp,
+      [req](const Caller&, Mutation&) {
+        if (req->reason().size() > 200) {
+          return absl::InvalidArgumentError("reason is over 200 bytes");
+        }
+        return absl::OkStatus();
+      },
+      [this, req, resp](storage::Txn& txn, const Mutation& m) {
+        return store_.Replace(txn, *req, m, resp);
+      });
+}
+
+CardService::Reactor* CardService::LookupCard(Ctx* ctx, const perks::v1::LookupCardRequest* req,
+                                              perks::v1::Card* resp) {
+  return Read(ctx, "LookupCard", *req, [this, req, resp](const Caller& caller) {
+    // A till speaks for its own store only.
+    if (caller.role() == perks::v1::ROLE_TERMINAL && !req->store_id().empty() &&
+        req->store_id() != caller.store_id()) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("terminal ", caller.name(), " belongs to store ", caller.store_id(),
+                       ", not ", req->store_id()));
+    }
+    auto card = store_.Lookup(req->card(), ScopeOf(caller));
+    if (!card.ok()) return card.status();
+    *resp = std::move(*card);
+    return absl::OkStatus();
   });
 }
 
-grpc::ServerUnaryReactor* CardService::LookupCard(grpc::CallbackServerContext* ctx,
-                                                  const perks::v1::LookupCardRequest* req,
-                                                  perks::v1::Card* resp) {
-  auto card = store_.Lookup(req->card());
-  if (!card.ok()) return FinishNow(ctx, card.status());
-  *resp = std::move(*card);
-  return FinishNow(ctx, absl::OkStatus());
+CardService::Reactor* CardService::CreditBalance(Ctx* ctx,
+                                                 const perks::v1::CreditBalanceRequest* req,
+                                                 perks::v1::BalanceChange* resp) {
+  return Mutate(
+      ctx, "CreditBalance", *req, resp,
+      [req](const Caller&, Mutation&) { return ValidateCredit(*req); },
+      [this, req, resp](storage::Txn& txn, const Mutation& m) {
+        return store_.Credit(txn, *req, m, resp);
+      });
 }
 
-grpc::ServerUnaryReactor* CardService::CreditBalance(grpc::CallbackServerContext* ctx,
-                                                     const perks::v1::CreditBalanceRequest* req,
-                                                     perks::v1::BalanceChange* resp) {
-  if (absl::Status s = ValidateCredit(*req); !s.ok()) return FinishNow(ctx, s);
-  Mutation m = MutationFor(ctx, req->request_id());
-  return Mutate(ctx, "CreditBalance", *req, resp, [this, req, resp, m](storage::Txn& txn) {
-    return store_.Credit(txn, *req, m, resp);
+CardService::Reactor* CardService::DebitBalance(Ctx* ctx, const perks::v1::DebitBalanceRequest* req,
+                                                perks::v1::BalanceChange* resp) {
+  return Mutate(
+      ctx, "DebitBalance", *req, resp,
+      [req](const Caller&, Mutation&) { return ValidateDebit(*req); },
+      [this, req, resp](storage::Txn& txn, const Mutation& m) {
+        return store_.Debit(txn, *req, m, resp);
+      });
+}
+
+CardService::Reactor* CardService::ListCardHistory(Ctx* ctx,
+                                                   const perks::v1::ListCardHistoryRequest* req,
+                                                   perks::v1::ListCardHistoryResponse* resp) {
+  return Read(ctx, "ListCardHistory", *req, [this, req, resp](const Caller& caller) {
+    return store_.ListHistory(*req, ScopeOf(caller), resp);
   });
-}
-
-grpc::ServerUnaryReactor* CardService::DebitBalance(grpc::CallbackServerContext* ctx,
-                                                    const perks::v1::DebitBalanceRequest* req,
-                                                    perks::v1::BalanceChange* resp) {
-  if (absl::Status s = ValidateDebit(*req); !s.ok()) return FinishNow(ctx, s);
-  Mutation m = MutationFor(ctx, req->request_id());
-  return Mutate(ctx, "DebitBalance", *req, resp, [this, req, resp, m](storage::Txn& txn) {
-    return store_.Debit(txn, *req, m, resp);
-  });
-}
-
-grpc::ServerUnaryReactor* CardService::ListCardHistory(grpc::CallbackServerContext* ctx,
-                                                       const perks::v1::ListCardHistoryRequest* req,
-                                                       perks::v1::ListCardHistoryResponse* resp) {
-  return FinishNow(ctx, store_.ListHistory(*req, resp));
 }
 
 }  // namespace perks::card

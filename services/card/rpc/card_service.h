@@ -12,6 +12,7 @@
 #include "services/card/store/card_store.h"
 #include "services/common/clock.h"
 #include "services/common/idempotency.h"
+#include "services/gate/gate.h"
 #include "storage/db.h"
 #include "storage/writer.h"
 
@@ -23,6 +24,7 @@ struct CardServiceOptions {
   const Clock* clock = nullptr;
   storage::WriterOptions writer;
   size_t cache_bytes = 256 << 20;
+  GateOptions gate;
 };
 
 class CardService final : public perks::v1::CardService::CallbackService {
@@ -33,62 +35,59 @@ class CardService final : public perks::v1::CardService::CallbackService {
 
   // An online backup of the service's database into `dir` (which must not exist).
   absl::Status Checkpoint(const std::string& dir) const { return db_->Checkpoint(dir); }
+  uint64_t LatestWrite() const { return db_->LatestSequence(); }
 
   // Finishes queued writes and closes the database. Call after the gRPC server has shut down.
   absl::Status Close();
+  Gate& gate() { return gate_; }
 
-  grpc::ServerUnaryReactor* CreateProgram(grpc::CallbackServerContext* ctx,
-                                          const perks::v1::CreateProgramRequest* req,
-                                          perks::v1::Program* resp) override;
-  grpc::ServerUnaryReactor* ListPrograms(grpc::CallbackServerContext* ctx,
-                                         const perks::v1::ListProgramsRequest* req,
-                                         perks::v1::ListProgramsResponse* resp) override;
-  grpc::ServerUnaryReactor* ImportMembers(grpc::CallbackServerContext* ctx,
-                                          const perks::v1::ImportMembersRequest* req,
-                                          perks::v1::ImportMembersResponse* resp) override;
-  grpc::ServerUnaryReactor* GetMember(grpc::CallbackServerContext* ctx,
-                                      const perks::v1::GetMemberRequest* req,
-                                      perks::v1::Member* resp) override;
-  grpc::ServerUnaryReactor* IssueCards(grpc::CallbackServerContext* ctx,
-                                       const perks::v1::IssueCardsRequest* req,
-                                       perks::v1::IssueCardsResponse* resp) override;
-  grpc::ServerUnaryReactor* ExportCards(grpc::CallbackServerContext* ctx,
-                                        const perks::v1::ExportCardsRequest* req,
-                                        perks::v1::ExportCardsResponse* resp) override;
-  grpc::ServerUnaryReactor* ChangeCardState(grpc::CallbackServerContext* ctx,
-                                            const perks::v1::ChangeCardStateRequest* req,
-                                            perks::v1::Card* resp) override;
-  grpc::ServerUnaryReactor* ReplaceCard(grpc::CallbackServerContext* ctx,
-                                        const perks::v1::ReplaceCardRequest* req,
-                                        perks::v1::ReplaceCardResponse* resp) override;
-  grpc::ServerUnaryReactor* LookupCard(grpc::CallbackServerContext* ctx,
-                                       const perks::v1::LookupCardRequest* req,
-                                       perks::v1::Card* resp) override;
-  grpc::ServerUnaryReactor* CreditBalance(grpc::CallbackServerContext* ctx,
-                                          const perks::v1::CreditBalanceRequest* req,
-                                          perks::v1::BalanceChange* resp) override;
-  grpc::ServerUnaryReactor* DebitBalance(grpc::CallbackServerContext* ctx,
-                                         const perks::v1::DebitBalanceRequest* req,
-                                         perks::v1::BalanceChange* resp) override;
-  grpc::ServerUnaryReactor* ListCardHistory(grpc::CallbackServerContext* ctx,
-                                            const perks::v1::ListCardHistoryRequest* req,
-                                            perks::v1::ListCardHistoryResponse* resp) override;
+  using Ctx = grpc::CallbackServerContext;
+  using Reactor = grpc::ServerUnaryReactor;
+  Reactor* CreateProgram(Ctx* ctx, const perks::v1::CreateProgramRequest* req,
+                         perks::v1::Program* resp) override;
+  Reactor* ListPrograms(Ctx* ctx, const perks::v1::ListProgramsRequest* req,
+                        perks::v1::ListProgramsResponse* resp) override;
+  Reactor* ImportMembers(Ctx* ctx, const perks::v1::ImportMembersRequest* req,
+                         perks::v1::ImportMembersResponse* resp) override;
+  Reactor* GetMember(Ctx* ctx, const perks::v1::GetMemberRequest* req,
+                     perks::v1::Member* resp) override;
+  Reactor* IssueCards(Ctx* ctx, const perks::v1::IssueCardsRequest* req,
+                      perks::v1::IssueCardsResponse* resp) override;
+  Reactor* ExportCards(Ctx* ctx, const perks::v1::ExportCardsRequest* req,
+                       perks::v1::ExportCardsResponse* resp) override;
+  Reactor* ChangeCardState(Ctx* ctx, const perks::v1::ChangeCardStateRequest* req,
+                           perks::v1::Card* resp) override;
+  Reactor* ReplaceCard(Ctx* ctx, const perks::v1::ReplaceCardRequest* req,
+                       perks::v1::ReplaceCardResponse* resp) override;
+  Reactor* LookupCard(Ctx* ctx, const perks::v1::LookupCardRequest* req,
+                      perks::v1::Card* resp) override;
+  Reactor* CreditBalance(Ctx* ctx, const perks::v1::CreditBalanceRequest* req,
+                         perks::v1::BalanceChange* resp) override;
+  Reactor* DebitBalance(Ctx* ctx, const perks::v1::DebitBalanceRequest* req,
+                        perks::v1::BalanceChange* resp) override;
+  Reactor* ListCardHistory(Ctx* ctx, const perks::v1::ListCardHistoryRequest* req,
+                           perks::v1::ListCardHistoryResponse* resp) override;
 
  private:
   CardService(std::unique_ptr<storage::Db> db, const CardServiceOptions& options);
 
-  using Apply = absl::AnyInvocable<absl::Status(storage::Txn&)>;
-  // Runs `apply` once per request id (services/common/idempotency.h) and finishes the call.
-  grpc::ServerUnaryReactor* Mutate(grpc::CallbackServerContext* ctx, std::string_view method,
-                                   const google::protobuf::Message& req,
-                                   google::protobuf::Message* resp, Apply apply);
-  Mutation MutationFor(grpc::CallbackServerContext* ctx, std::string_view request_id) const;
+  // Checks the request for the admitted caller (and may narrow the mutation's scope).
+  using Check = absl::AnyInvocable<absl::Status(const perks::v1::Caller&, Mutation&)>;
+  using Apply = absl::AnyInvocable<absl::Status(storage::Txn&, const Mutation&)>;
+  // Admits the caller (the gate), runs `check`, then `apply` once per request id
+  // (services/common/idempotency.h), and finishes the call.
+  Reactor* Mutate(Ctx* ctx, std::string_view method, const google::protobuf::Message& req,
+                  google::protobuf::Message* resp, Check check, Apply apply);
+  // Admits the caller, then answers with `read`.
+  Reactor* Read(Ctx* ctx, std::string_view method, const google::protobuf::Message& req,
+                absl::AnyInvocable<absl::Status(const perks::v1::Caller&)> read);
 
   std::unique_ptr<storage::Db> db_;
   std::unique_ptr<storage::GroupCommitWriter> writer_;
   CardStore store_;
   const Clock* clock_;
   IdempotencyStore idempotency_;
+  Gate gate_;
 };
 
 }  // namespace perks::card

@@ -26,6 +26,10 @@ absl::Status CardNotFound() {
   return absl::NotFoundError("no card with that number or id; check the number on the card");
 }
 
+bool InScope(std::string_view tenant_scope, std::string_view tenant) {
+  return tenant_scope.empty() || tenant_scope == tenant;
+}
+
 }  // namespace
 
 std::vector<std::string> CardStore::ColumnFamilies() {
@@ -52,9 +56,10 @@ std::string CardStore::CardIdFor(std::string_view card_number) const {
           HmacSha256(id_hash_key_, absl::StrCat("card:", std::string(card_number))).substr(0, 10)));
 }
 
-std::string CardStore::MemberIdFor(std::string_view id_number) const {
+std::string CardStore::MemberIdFor(std::string_view tenant_id, std::string_view id_number) const {
   // 80 bits of the keyed hash: collisions are negligible at the province's 6.5 million members.
-  return absl::StrCat("m", HexEncode(HmacSha256(id_hash_key_, id_number).substr(0, 10)));
+  std::string subject = absl::StrCat("member:", std::string(tenant_id), ":", std::string(id_number));
+  return absl::StrCat("m", HexEncode(HmacSha256(id_hash_key_, subject).substr(0, 10)));
 }
 
 perks::v1::Member MemberToApi(const MemberRecord& rec) {
@@ -124,6 +129,7 @@ absl::StatusOr<CardRecord> CardStore::NewCard(storage::Txn& txn, const perks::v1
   card.set_card_id(CardIdFor(number));
   card.set_card_number(number);
   card.set_program_id(program.program_id());
+  card.set_tenant_id(program.tenant_id());
   card.set_member_id(std::string(member_id));
   card.set_state(perks::v1::CARD_STATE_ISSUED);
   card.set_batch_id(std::string(batch_id));
@@ -165,24 +171,24 @@ absl::Status CardStore::AddToBatch(storage::Txn& txn, std::string_view batch_id,
 absl::Status CardStore::ImportMembers(storage::Txn& txn, const std::vector<ImportRow>& rows,
                                       std::string_view issue_program_id, std::string_view batch_id,
                                       const Mutation& m, perks::v1::ImportMembersResponse* out) {
+  if (m.tenant_scope.empty()) {
+    return absl::InvalidArgumentError("name the city (tenant_id) the members belong to");
+  }
   std::optional<perks::v1::Program> program;
   if (!issue_program_id.empty()) {
-    auto p = GetRecord<ProgramRecord>(txn, programs_, keys::Program(issue_program_id));
+    auto p = FindProgram(txn, issue_program_id, m.tenant_scope);
     if (!p.ok()) return p.status();
-    if (!p->has_value()) {
-      return absl::NotFoundError(absl::StrCat("no program '", std::string(issue_program_id),
-                                              "'; create it first (perkctl programs create)"));
-    }
-    program = (*p)->program();
+    program = std::move(*p);
   }
   int64_t issued = 0;
   for (const ImportRow& row : rows) {
     const ValidMember& v = row.member;
-    std::string member_id = MemberIdFor(v.id_number);
+    std::string member_id = MemberIdFor(m.tenant_scope, v.id_number);
     auto existing = GetRecord<MemberRecord>(txn, members_, keys::Member(member_id));
     if (!existing.ok()) return existing.status();
     MemberRecord rec;
     rec.set_member_id(member_id);
+    rec.set_tenant_id(m.tenant_scope);
     rec.set_name(v.name);
     rec.set_id_number_last4(v.id_number.substr(v.id_number.size() - 4));
     rec.set_phone_masked(v.phone_masked);
@@ -228,17 +234,15 @@ absl::Status CardStore::IssueCards(storage::Txn& txn, std::string_view program_i
                                    const std::vector<std::string>& member_ids,
                                    std::string_view batch_id, const Mutation& m,
                                    perks::v1::IssueCardsResponse* out) {
-  auto p = GetRecord<ProgramRecord>(txn, programs_, keys::Program(program_id));
+  auto p = FindProgram(txn, program_id, m.tenant_scope);
   if (!p.ok()) return p.status();
-  if (!p->has_value()) {
-    return absl::NotFoundError(absl::StrCat("no program '", std::string(program_id), "'"));
-  }
-  const perks::v1::Program& program = (*p)->program();
+  const perks::v1::Program& program = *p;
   out->set_batch_id(std::string(batch_id));
   for (const auto& member_id : member_ids) {
     auto member = GetRecord<MemberRecord>(txn, members_, keys::Member(member_id));
     if (!member.ok()) return member.status();
-    if (!member->has_value()) {
+    // A program issues cards to its own city's members only.
+    if (!member->has_value() || (*member)->tenant_id() != program.tenant_id()) {
       return absl::NotFoundError(
           absl::StrCat("no member '", member_id, "'; import members before issuing their cards"));
     }
@@ -270,7 +274,20 @@ absl::StatusOr<std::vector<std::string>> CardStore::MemberTags(Reader& r,
 }
 
 template <typename Reader>
-absl::StatusOr<CardRecord> CardStore::FindCard(Reader& r, const perks::v1::CardRef& ref) const {
+absl::StatusOr<perks::v1::Program> CardStore::FindProgram(Reader& r, std::string_view program_id,
+                                                          std::string_view tenant_scope) const {
+  auto p = GetRecord<ProgramRecord>(r, programs_, keys::Program(program_id));
+  if (!p.ok()) return p.status();
+  if (!p->has_value() || !InScope(tenant_scope, (*p)->program().tenant_id())) {
+    return absl::NotFoundError(absl::StrCat("no program '", std::string(program_id),
+                                            "'; create it first (perkctl programs create)"));
+  }
+  return (*p)->program();
+}
+
+template <typename Reader>
+absl::StatusOr<CardRecord> CardStore::FindCard(Reader& r, const perks::v1::CardRef& ref,
+                                               std::string_view tenant_scope) const {
   std::string card_id;
   switch (ref.ref_case()) {
     case perks::v1::CardRef::kCardNumber: {
@@ -289,6 +306,7 @@ absl::StatusOr<CardRecord> CardStore::FindCard(Reader& r, const perks::v1::CardR
   if (!card.ok()) return card.status();
   if (!card->has_value()) return CardNotFound();
   if (ref.has_card_number() && (*card)->card_number() != ref.card_number()) return CardNotFound();
+  if (!InScope(tenant_scope, (*card)->tenant_id())) return CardNotFound();
   return std::move(**card);
 }
 
@@ -298,6 +316,7 @@ absl::StatusOr<perks::v1::Card> CardStore::ToApi(const CardRecord& rec,
   c.set_card_id(rec.card_id());
   c.set_card_number_masked(MaskCardNumber(rec.card_number()));
   c.set_program_id(rec.program_id());
+  c.set_tenant_id(rec.tenant_id());
   c.set_member_id(rec.member_id());
   c.set_state(rec.state());
   for (const auto& t : tags) c.add_member_tags(t);
@@ -314,7 +333,7 @@ absl::StatusOr<perks::v1::Card> CardStore::ToApi(const CardRecord& rec,
 
 absl::Status CardStore::ChangeState(storage::Txn& txn, const perks::v1::ChangeCardStateRequest& req,
                                     const Mutation& m, perks::v1::Card* out) {
-  auto card = FindCard(txn, req.card());
+  auto card = FindCard(txn, req.card(), m.tenant_scope);
   if (!card.ok()) return card.status();
   auto next = NextState(card->state(), req.action());
   if (!next.ok()) return next.status();
@@ -343,7 +362,7 @@ absl::Status CardStore::ChangeState(storage::Txn& txn, const perks::v1::ChangeCa
 
 absl::Status CardStore::Replace(storage::Txn& txn, const perks::v1::ReplaceCardRequest& req,
                                 const Mutation& m, perks::v1::ReplaceCardResponse* out) {
-  auto old = FindCard(txn, req.card());
+  auto old = FindCard(txn, req.card(), m.tenant_scope);
   if (!old.ok()) return old.status();
   if (absl::Status s = CanReplace(old->state()); !s.ok()) return s;
   auto program = GetRecord<ProgramRecord>(txn, programs_, keys::Program(old->program_id()));
@@ -401,7 +420,7 @@ absl::Status CardStore::MoveBalance(storage::Txn& txn, const perks::v1::CardRef&
                                     const std::string& balance_name, int64_t delta_fen,
                                     const std::string& memo, const BalanceRule& rule,
                                     const Mutation& m, perks::v1::BalanceChange* out) {
-  auto card = FindCard(txn, ref);
+  auto card = FindCard(txn, ref, m.tenant_scope);
   if (!card.ok()) return card.status();
   auto it = card->balances().find(balance_name);
   const perks::v1::Balance* existing = it == card->balances().end() ? nullptr : &it->second;
@@ -442,29 +461,35 @@ absl::Status CardStore::Debit(storage::Txn& txn, const perks::v1::DebitBalanceRe
       m, out);
 }
 
-absl::StatusOr<perks::v1::Card> CardStore::Lookup(const perks::v1::CardRef& ref) const {
-  auto card = FindCard(*db_, ref);
+absl::StatusOr<perks::v1::Card> CardStore::Lookup(const perks::v1::CardRef& ref,
+                                                  std::string_view tenant_scope) const {
+  auto card = FindCard(*db_, ref, tenant_scope);
   if (!card.ok()) return card.status();
   auto tags = MemberTags(*db_, card->member_id());
   if (!tags.ok()) return tags.status();
   return ToApi(*card, *tags);
 }
 
-absl::StatusOr<perks::v1::Member> CardStore::GetMember(std::string_view member_id) const {
+absl::StatusOr<perks::v1::Member> CardStore::GetMember(std::string_view member_id,
+                                                       std::string_view tenant_scope) const {
   if (absl::Status s = ValidateName("member_id", member_id); !s.ok()) return s;
   auto member = GetRecord<MemberRecord>(*db_, members_, keys::Member(member_id));
   if (!member.ok()) return member.status();
-  if (!member->has_value()) return absl::NotFoundError("no such member");
+  if (!member->has_value() || !InScope(tenant_scope, (*member)->tenant_id())) {
+    return absl::NotFoundError("no such member");
+  }
   return MemberToApi(**member);
 }
 
-absl::StatusOr<std::vector<perks::v1::Program>> CardStore::ListPrograms() const {
+absl::StatusOr<std::vector<perks::v1::Program>> CardStore::ListPrograms(
+    std::string_view tenant_scope) const {
   std::vector<perks::v1::Program> programs;
   storage::Key prefix = keys::ProgramPrefix();
   auto n = db_->Scan(programs_, prefix.bytes(), prefix.PrefixEnd(), storage::kScanLimitMax,
                      [&](std::string_view, std::string_view value) {
                        ProgramRecord rec;
-                       if (rec.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+                       if (rec.ParseFromArray(value.data(), static_cast<int>(value.size())) &&
+                           InScope(tenant_scope, rec.program().tenant_id())) {
                          programs.push_back(rec.program());
                        }
                        return true;
@@ -474,6 +499,7 @@ absl::StatusOr<std::vector<perks::v1::Program>> CardStore::ListPrograms() const 
 }
 
 absl::Status CardStore::ExportCards(const perks::v1::ExportCardsRequest& req,
+                                    std::string_view tenant_scope,
                                     perks::v1::ExportCardsResponse* out) const {
   if (absl::Status s = ValidateName("batch_id", req.batch_id()); !s.ok()) return s;
   if (req.page_size() < 0 || req.page_size() > kPageSizeMax) {
@@ -482,8 +508,9 @@ absl::Status CardStore::ExportCards(const perks::v1::ExportCardsRequest& req,
   int32_t page_size = req.page_size() == 0 ? kPageSizeMax : req.page_size();
   auto batch = GetRecord<BatchRecord>(*db_, batches_, keys::Batch(req.batch_id()));
   if (!batch.ok()) return batch.status();
-  if (!batch->has_value())
+  if (!batch->has_value() || !FindProgram(*db_, (*batch)->program_id(), tenant_scope).ok()) {
     return absl::NotFoundError(absl::StrCat("no batch '", req.batch_id(), "'"));
+  }
   storage::Key prefix = keys::BatchCardPrefix(req.batch_id());
   std::string start = req.page_token().empty()
                           ? prefix.bytes()
@@ -518,13 +545,14 @@ absl::Status CardStore::ExportCards(const perks::v1::ExportCardsRequest& req,
 }
 
 absl::Status CardStore::ListHistory(const perks::v1::ListCardHistoryRequest& req,
+                                    std::string_view tenant_scope,
                                     perks::v1::ListCardHistoryResponse* out) const {
   constexpr int32_t kHistoryPageMax = 500;
   if (req.page_size() < 0 || req.page_size() > kHistoryPageMax) {
     return absl::InvalidArgumentError(absl::StrCat("page_size must be 0 to ", kHistoryPageMax));
   }
   int32_t page_size = req.page_size() == 0 ? kHistoryPageMax : req.page_size();
-  auto card = FindCard(*db_, req.card());
+  auto card = FindCard(*db_, req.card(), tenant_scope);
   if (!card.ok()) return card.status();
   uint64_t from_seq = 0;
   if (!req.page_token().empty()) {

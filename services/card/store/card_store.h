@@ -26,6 +26,9 @@ struct Mutation {
   std::string actor;
   std::string request_id;
   int64_t now_unix_ms = 0;
+  // The one city the caller may touch; empty: every city. Cards, members, programs and batches
+  // of other cities are answered as not found.
+  std::string tenant_scope;
 };
 
 // An imported row after validation, with the line it came from.
@@ -47,11 +50,12 @@ class CardStore {
   // The card id for a card number: a keyed hash, so ids reveal nothing of the number.
   std::string CardIdFor(std::string_view card_number) const;
 
-  // The member id for an ID number: a keyed hash, so the number itself is never stored.
-  std::string MemberIdFor(std::string_view id_number) const;
+  // The member id for an ID number in a city: a keyed hash, so the number itself is never stored.
+  std::string MemberIdFor(std::string_view tenant_id, std::string_view id_number) const;
 
   absl::Status CreateProgram(storage::Txn& txn, const perks::v1::Program& program,
                              const Mutation& m, perks::v1::Program* out);
+  // REQUIRES: m.tenant_scope names the members' city.
   absl::Status ImportMembers(storage::Txn& txn, const std::vector<ImportRow>& rows,
                              std::string_view issue_program_id, std::string_view batch_id,
                              const Mutation& m, perks::v1::ImportMembersResponse* out);
@@ -67,12 +71,16 @@ class CardStore {
   absl::Status Debit(storage::Txn& txn, const perks::v1::DebitBalanceRequest& req,
                      const Mutation& m, perks::v1::BalanceChange* out);
 
-  absl::StatusOr<perks::v1::Card> Lookup(const perks::v1::CardRef& ref) const;
-  absl::StatusOr<perks::v1::Member> GetMember(std::string_view member_id) const;
-  absl::StatusOr<std::vector<perks::v1::Program>> ListPrograms() const;
-  absl::Status ExportCards(const perks::v1::ExportCardsRequest& req,
+  // Reads: `tenant_scope` as in Mutation.
+  absl::StatusOr<perks::v1::Card> Lookup(const perks::v1::CardRef& ref,
+                                         std::string_view tenant_scope) const;
+  absl::StatusOr<perks::v1::Member> GetMember(std::string_view member_id,
+                                              std::string_view tenant_scope) const;
+  absl::StatusOr<std::vector<perks::v1::Program>> ListPrograms(std::string_view tenant_scope) const;
+  absl::Status ExportCards(const perks::v1::ExportCardsRequest& req, std::string_view tenant_scope,
                            perks::v1::ExportCardsResponse* out) const;
   absl::Status ListHistory(const perks::v1::ListCardHistoryRequest& req,
+                           std::string_view tenant_scope,
                            perks::v1::ListCardHistoryResponse* out) const;
 
  private:
@@ -97,8 +105,12 @@ class CardStore {
   template <typename Reader>
   absl::StatusOr<std::vector<std::string>> MemberTags(Reader& r, std::string_view member_id) const;
   template <typename Reader>
-  absl::StatusOr<perks::storage::v1::CardRecord> FindCard(Reader& r,
-                                                          const perks::v1::CardRef& ref) const;
+  absl::StatusOr<perks::storage::v1::CardRecord> FindCard(Reader& r, const perks::v1::CardRef& ref,
+                                                          std::string_view tenant_scope) const;
+  // The program, when it exists and is in scope.
+  template <typename Reader>
+  absl::StatusOr<perks::v1::Program> FindProgram(Reader& r, std::string_view program_id,
+                                                 std::string_view tenant_scope) const;
   absl::StatusOr<perks::v1::Card> ToApi(const perks::storage::v1::CardRecord& rec,
                                         const std::vector<std::string>& tags) const;
 

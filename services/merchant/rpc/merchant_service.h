@@ -10,6 +10,7 @@
 #include "perks/v1/merchant.grpc.pb.h"
 #include "services/common/clock.h"
 #include "services/common/idempotency.h"
+#include "services/gate/gate.h"
 #include "services/merchant/store/merchant_store.h"
 
 namespace perks::merchant {
@@ -19,6 +20,7 @@ struct MerchantServiceOptions {
   const Clock* clock = nullptr;
   storage::WriterOptions writer;
   size_t cache_bytes = 64 << 20;
+  GateOptions gate;
 };
 
 class MerchantService final : public perks::v1::MerchantService::CallbackService {
@@ -27,8 +29,10 @@ class MerchantService final : public perks::v1::MerchantService::CallbackService
   ~MerchantService() override;
 
   absl::Status Checkpoint(const std::string& dir) const { return db_->Checkpoint(dir); }
+  uint64_t LatestWrite() const { return db_->LatestSequence(); }
   absl::Status Close();
   const MerchantStore& store() const { return store_; }
+  Gate& gate() { return gate_; }
 
   using Ctx = grpc::CallbackServerContext;
   using Reactor = grpc::ServerUnaryReactor;
@@ -58,18 +62,28 @@ class MerchantService final : public perks::v1::MerchantService::CallbackService
                           perks::v1::Terminal* resp) override;
   Reactor* ListTerminals(Ctx* ctx, const perks::v1::ListTerminalsRequest* req,
                          perks::v1::ListTerminalsResponse* resp) override;
+  Reactor* GetTerminalKeys(Ctx* ctx, const perks::v1::GetTerminalKeysRequest* req,
+                           perks::v1::TerminalKeys* resp) override;
 
  private:
   MerchantService(std::unique_ptr<storage::Db> db, const MerchantServiceOptions& o);
+  using Apply = absl::AnyInvocable<absl::Status(storage::Txn&, const Mutation&)>;
+  // Admits the caller, then runs `check` (which may refuse) and `apply` once per request id.
   Reactor* Mutate(Ctx* ctx, std::string_view method, const google::protobuf::Message& req,
                   google::protobuf::Message* resp,
-                  absl::AnyInvocable<absl::Status(storage::Txn&, const Mutation&)> apply);
+                  absl::AnyInvocable<absl::Status(const perks::v1::Caller&)> check, Apply apply);
+  Reactor* Mutate(Ctx* ctx, std::string_view method, const google::protobuf::Message& req,
+                  google::protobuf::Message* resp, Apply apply);
+  // Admits the caller, then answers with `read`.
+  Reactor* Read(Ctx* ctx, std::string_view method, const google::protobuf::Message& req,
+                absl::AnyInvocable<absl::Status(const perks::v1::Caller&)> read);
 
   std::unique_ptr<storage::Db> db_;
   std::unique_ptr<storage::GroupCommitWriter> writer_;
   MerchantStore store_;
   const Clock* clock_;
   IdempotencyStore idempotency_;
+  Gate gate_;
 };
 
 }  // namespace perks::merchant

@@ -81,6 +81,9 @@ absl::Status MerchantStore::Submit(storage::Txn& txn, const std::string& applica
       return absl::NotFoundError(absl::StrCat("no application ", application_id));
     }
     rec = **found;
+    if (!m.scope.Sees(app.profile().tenant_id(), "")) {
+      return absl::NotFoundError(absl::StrCat("no application ", application_id));
+    }
     if (app.profile().tenant_id() != profile.tenant_id()) {
       return absl::InvalidArgumentError(
           "a resubmission cannot move the application to another city");
@@ -146,8 +149,9 @@ absl::Status MerchantStore::Review(storage::Txn& txn,
   auto found =
       GetRecord<ApplicationRecord>(txn, applications_, keys::Application(req.application_id()));
   if (!found.ok()) return found.status();
-  if (!found->has_value())
+  if (!found->has_value() || !m.scope.Sees((*found)->application().profile().tenant_id(), "")) {
     return absl::NotFoundError(absl::StrCat("no application ", req.application_id()));
+  }
   ApplicationRecord rec = **found;
   perks::v1::Application& app = *rec.mutable_application();
   auto next = Decide(app.state(), req.decision(), req.reason());
@@ -203,15 +207,17 @@ absl::Status MerchantStore::ChangeState(storage::Txn& txn,
                                         const Mutation& m, perks::v1::Merchant* out) {
   auto found = GetRecord<MerchantRecord>(txn, merchants_, keys::Merchant(req.merchant_id()));
   if (!found.ok()) return found.status();
-  if (!found->has_value())
+  if (!found->has_value() || !m.scope.Sees((*found)->merchant().profile().tenant_id(),
+                                            (*found)->merchant().merchant_id())) {
     return absl::NotFoundError(absl::StrCat("no merchant ", req.merchant_id()));
+  }
   MerchantRecord rec = **found;
   auto next = NextMerchantState(rec.merchant().state(), req.action());
   if (!next.ok()) return next.status();
   rec.mutable_merchant()->set_state(*next);
   rec.mutable_merchant()->set_updated_at_unix_ms(m.now_unix_ms);
   txn.Put(merchants_, keys::Merchant(req.merchant_id()).bytes(), rec.SerializeAsString());
-  auto answer = MerchantWithStores(txn, req.merchant_id());
+  auto answer = MerchantWithStores(txn, req.merchant_id(), m.scope);
   if (!answer.ok()) return answer.status();
   *out = std::move(*answer);
   return absl::OkStatus();
@@ -223,8 +229,10 @@ absl::Status MerchantStore::AddStore(storage::Txn& txn, const perks::v1::AddStor
   if (absl::Status s = CheckText("store address", req.address(), 200); !s.ok()) return s;
   auto found = GetRecord<MerchantRecord>(txn, merchants_, keys::Merchant(req.merchant_id()));
   if (!found.ok()) return found.status();
-  if (!found->has_value())
+  if (!found->has_value() || !m.scope.Sees((*found)->merchant().profile().tenant_id(),
+                                            (*found)->merchant().merchant_id())) {
     return absl::NotFoundError(absl::StrCat("no merchant ", req.merchant_id()));
+  }
   const perks::v1::Merchant& merchant = (*found)->merchant();
   if (merchant.state() != perks::v1::MERCHANT_STATE_ACTIVE) {
     return absl::FailedPreconditionError(
@@ -254,7 +262,10 @@ absl::Status MerchantStore::RegisterTerminal(storage::Txn& txn,
   if (req.label().size() > 64) return absl::InvalidArgumentError("label is over 64 bytes");
   auto store = GetRecord<StoreRecord>(txn, stores_, keys::Store(req.store_id()));
   if (!store.ok()) return store.status();
-  if (!store->has_value()) return absl::NotFoundError(absl::StrCat("no store ", req.store_id()));
+  if (!store->has_value() ||
+      !m.scope.Sees((*store)->tenant_id(), (*store)->store().merchant_id())) {
+    return absl::NotFoundError(absl::StrCat("no store ", req.store_id()));
+  }
   auto merchant =
       GetRecord<MerchantRecord>(txn, merchants_, keys::Merchant((*store)->store().merchant_id()));
   if (!merchant.ok()) return merchant.status();
@@ -292,8 +303,10 @@ absl::Status MerchantStore::RotateSecret(storage::Txn& txn,
   }
   auto found = GetRecord<TerminalRecord>(txn, terminals_, keys::Terminal(req.terminal_id()));
   if (!found.ok()) return found.status();
-  if (!found->has_value())
+  if (!found->has_value() || !m.scope.Sees((*found)->terminal().tenant_id(),
+                                            (*found)->terminal().merchant_id())) {
     return absl::NotFoundError(absl::StrCat("no terminal ", req.terminal_id()));
+  }
   TerminalRecord rec = **found;
   if (rec.terminal().state() != perks::v1::TERMINAL_STATE_ACTIVE) {
     return absl::FailedPreconditionError("terminal is revoked; register a new one instead");
@@ -312,8 +325,10 @@ absl::Status MerchantStore::Revoke(storage::Txn& txn, const perks::v1::RevokeTer
                                    const Mutation& m, perks::v1::Terminal* out) {
   auto found = GetRecord<TerminalRecord>(txn, terminals_, keys::Terminal(req.terminal_id()));
   if (!found.ok()) return found.status();
-  if (!found->has_value())
+  if (!found->has_value() || !m.scope.Sees((*found)->terminal().tenant_id(),
+                                            (*found)->terminal().merchant_id())) {
     return absl::NotFoundError(absl::StrCat("no terminal ", req.terminal_id()));
+  }
   TerminalRecord rec = **found;
   if (rec.terminal().state() == perks::v1::TERMINAL_STATE_REVOKED) {
     *out = rec.terminal();  // revoking twice is done, not an error
@@ -327,10 +342,13 @@ absl::Status MerchantStore::Revoke(storage::Txn& txn, const perks::v1::RevokeTer
   return absl::OkStatus();
 }
 
-absl::StatusOr<perks::v1::Application> MerchantStore::GetApplication(const std::string& id) const {
+absl::StatusOr<perks::v1::Application> MerchantStore::GetApplication(const std::string& id,
+                                                                     const Scope& scope) const {
   auto found = GetRecord<ApplicationRecord>(*db_, applications_, keys::Application(id));
   if (!found.ok()) return found.status();
-  if (!found->has_value()) return absl::NotFoundError(absl::StrCat("no application ", id));
+  if (!found->has_value() || !scope.Sees((*found)->application().profile().tenant_id(), "")) {
+    return absl::NotFoundError(absl::StrCat("no application ", id));
+  }
   perks::v1::Application app = (*found)->application();
   *app.mutable_profile() = MaskedProfile(app.profile());
   return app;
@@ -365,7 +383,7 @@ absl::Status MerchantStore::ListApplications(const perks::v1::ListApplicationsRe
   bool more = found.size() > page;
   if (more) found.pop_back();
   for (const auto& [key, id] : found) {
-    auto app = GetApplication(id);
+    auto app = GetApplication(id, Scope{req.tenant_id(), ""});
     if (!app.ok()) return app.status();
     *out->add_applications() = std::move(*app);
   }
@@ -375,10 +393,14 @@ absl::Status MerchantStore::ListApplications(const perks::v1::ListApplicationsRe
 
 template <typename Reader>
 absl::StatusOr<perks::v1::Merchant> MerchantStore::MerchantWithStores(Reader& r,
-                                                                      const std::string& id) const {
+                                                                      const std::string& id,
+                                                                      const Scope& scope) const {
   auto found = GetRecord<MerchantRecord>(r, merchants_, keys::Merchant(id));
   if (!found.ok()) return found.status();
-  if (!found->has_value()) return absl::NotFoundError(absl::StrCat("no merchant ", id));
+  if (!found->has_value() ||
+      !scope.Sees((*found)->merchant().profile().tenant_id(), (*found)->merchant().merchant_id())) {
+    return absl::NotFoundError(absl::StrCat("no merchant ", id));
+  }
   perks::v1::Merchant merchant = (*found)->merchant();
   *merchant.mutable_profile() = MaskedProfile(merchant.profile());
   // Stores are read from committed state: a merchant's stores change only through AddStore.
@@ -402,8 +424,9 @@ absl::StatusOr<perks::v1::Merchant> MerchantStore::MerchantWithStores(Reader& r,
   return merchant;
 }
 
-absl::StatusOr<perks::v1::Merchant> MerchantStore::GetMerchant(const std::string& id) const {
-  return MerchantWithStores(*db_, id);
+absl::StatusOr<perks::v1::Merchant> MerchantStore::GetMerchant(const std::string& id,
+                                                               const Scope& scope) const {
+  return MerchantWithStores(*db_, id, scope);
 }
 
 absl::Status MerchantStore::ListMerchants(const perks::v1::ListMerchantsRequest& req,
@@ -431,7 +454,7 @@ absl::Status MerchantStore::ListMerchants(const perks::v1::ListMerchantsRequest&
   bool more = found.size() > page;
   if (more) found.pop_back();
   for (const auto& [key, id] : found) {
-    auto merchant = GetMerchant(id);
+    auto merchant = GetMerchant(id, Scope{req.tenant_id(), ""});
     if (!merchant.ok()) return merchant.status();
     *out->add_merchants() = std::move(*merchant);
   }
@@ -439,8 +462,13 @@ absl::Status MerchantStore::ListMerchants(const perks::v1::ListMerchantsRequest&
   return absl::OkStatus();
 }
 
-absl::Status MerchantStore::ListTerminals(const std::string& store_id,
+absl::Status MerchantStore::ListTerminals(const std::string& store_id, const Scope& scope,
                                           perks::v1::ListTerminalsResponse* out) const {
+  auto store = GetRecord<StoreRecord>(*db_, stores_, keys::Store(store_id));
+  if (!store.ok()) return store.status();
+  if (!store->has_value() || !scope.Sees((*store)->tenant_id(), (*store)->store().merchant_id())) {
+    return absl::NotFoundError(absl::StrCat("no store ", store_id));
+  }
   storage::Key prefix = keys::StoreTerminalPrefix(store_id);
   std::vector<std::string> ids;
   auto n = db_->Scan(terminals_, prefix.bytes(), prefix.PrefixEnd(), storage::kScanLimitMax,

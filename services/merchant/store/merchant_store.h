@@ -16,9 +16,21 @@
 
 namespace perks::merchant {
 
+// What a caller may see: one city (empty: every city) and one merchant (empty: every merchant of
+// that city). Things outside the scope are answered as not found, never shown.
+struct Scope {
+  std::string tenant_id;
+  std::string merchant_id;
+  bool Sees(std::string_view tenant, std::string_view merchant) const {
+    return (tenant_id.empty() || tenant_id == tenant) &&
+           (merchant_id.empty() || merchant_id == merchant);
+  }
+};
+
 struct Mutation {
   std::string actor;
   int64_t now_unix_ms = 0;
+  Scope scope;
 };
 
 class MerchantStore {
@@ -50,13 +62,14 @@ class MerchantStore {
   absl::Status Revoke(storage::Txn& txn, const perks::v1::RevokeTerminalRequest& req,
                       const Mutation& m, perks::v1::Terminal* out);
 
-  absl::StatusOr<perks::v1::Application> GetApplication(const std::string& id) const;
+  absl::StatusOr<perks::v1::Application> GetApplication(const std::string& id,
+                                                        const Scope& scope) const;
   absl::Status ListApplications(const perks::v1::ListApplicationsRequest& req,
                                 perks::v1::ListApplicationsResponse* out) const;
-  absl::StatusOr<perks::v1::Merchant> GetMerchant(const std::string& id) const;
+  absl::StatusOr<perks::v1::Merchant> GetMerchant(const std::string& id, const Scope& scope) const;
   absl::Status ListMerchants(const perks::v1::ListMerchantsRequest& req,
                              perks::v1::ListMerchantsResponse* out) const;
-  absl::Status ListTerminals(const std::string& store_id,
+  absl::Status ListTerminals(const std::string& store_id, const Scope& scope,
                              perks::v1::ListTerminalsResponse* out) const;
   // A terminal with its secrets, for the code that checks a terminal's signatures.
   absl::StatusOr<perks::storage::v1::TerminalRecord> GetTerminal(const std::string& id) const;
@@ -67,7 +80,8 @@ class MerchantStore {
                                                      const std::string& application_id,
                                                      const Mutation& m);
   template <typename Reader>
-  absl::StatusOr<perks::v1::Merchant> MerchantWithStores(Reader& r, const std::string& id) const;
+  absl::StatusOr<perks::v1::Merchant> MerchantWithStores(Reader& r, const std::string& id,
+                                                         const Scope& scope) const;
 
   storage::Db* db_;
   storage::Cf applications_, merchants_, stores_, terminals_, idempotency_;

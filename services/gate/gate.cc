@@ -1,0 +1,291 @@
+#include "services/gate/gate.h"
+
+#include <openssl/crypto.h>
+
+#include <future>
+
+#include "absl/strings/str_cat.h"
+#include "services/auth/domain/auth_rules.h"
+#include "services/common/grpc_status.h"
+#include "services/common/log.h"
+
+namespace perks {
+namespace {
+
+using perks::v1::Caller;
+
+constexpr absl::Duration kInternalCallTimeout = absl::Seconds(5);
+// A signature that fails against cached keys is checked once against fresh ones (the terminal may
+// have rotated its secret), but not more often than this, so forged calls cannot hammer the
+// merchant service.
+constexpr absl::Duration kRefetchAfter = absl::Seconds(1);
+
+std::optional<std::string> Header(const grpc::ServerContextBase& ctx, const char* name) {
+  const auto& md = ctx.client_metadata();
+  auto it = md.find(name);
+  if (it == md.end()) return std::nullopt;
+  return std::string(it->second.data(), it->second.size());
+}
+
+bool SameSecret(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::unique_ptr<grpc::ClientContext> InternalContext(const std::string& key) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() +
+                    absl::ToChronoMilliseconds(kInternalCallTimeout));
+  AddInternalKey(*ctx, key);
+  return ctx;
+}
+
+template <typename V>
+void Remember(absl::flat_hash_map<std::string, V>& cache, size_t max, const std::string& key,
+              V value) {
+  if (cache.size() >= max) cache.clear();  // rare: a burst of distinct callers; refetch later
+  cache.insert_or_assign(key, std::move(value));
+}
+
+}  // namespace
+
+std::string ActorName(const Caller& caller) {
+  switch (caller.role()) {
+    case perks::v1::ROLE_TERMINAL:
+      return absl::StrCat("terminal ", caller.name());
+    case perks::v1::ROLE_SERVICE:
+      return "service";
+    case perks::v1::ROLE_UNSPECIFIED:
+      return "anonymous";
+    default:
+      return absl::StrCat(caller.name(), " (", caller.token_id(), ")");
+  }
+}
+
+void AddInternalKey(grpc::ClientContext& ctx, const std::string& internal_key) {
+  ctx.AddMetadata(kInternalKeyHeader, internal_key);
+}
+
+Gate::Gate(std::string service, GateOptions options)
+    : service_(std::move(service)),
+      options_(std::move(options)),
+      policy_(ThePolicy()),
+      nonces_(options_.skew_max * 2) {}
+
+void Gate::Connect(std::shared_ptr<grpc::Channel> auth, std::shared_ptr<grpc::Channel> merchant) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auth_ = perks::v1::AuthService::NewStub(auth);
+  merchant_ = perks::v1::MerchantService::NewStub(merchant);
+}
+
+absl::Status Gate::Permit(const Caller& caller, std::string_view method) const {
+  RoleSet roles = policy_.RolesFor(absl::StrCat("/", service_, "/", std::string(method)));
+  if (roles & kNoCredentials) return absl::OkStatus();
+  if (roles & RoleBit(caller.role())) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat("a ", std::string(auth::RoleName(caller.role())),
+                                                  " may not call ", std::string(method)));
+}
+
+void Gate::Identify(grpc::ServerContextBase& ctx, const std::string& full_method,
+                    const google::protobuf::Message& request, Identified done) {
+  if (auto key = Header(ctx, kInternalKeyHeader)) {
+    if (options_.internal_key.empty() || !SameSecret(*key, options_.internal_key)) {
+      return done(absl::UnauthenticatedError("the internal key is wrong"));
+    }
+    Caller service;
+    service.set_role(perks::v1::ROLE_SERVICE);
+    service.set_name("service");
+    return done(service);
+  }
+  if (Header(ctx, kTerminalHeader)) {
+    auto claim = ReadTerminalClaim([&ctx](const char* name) { return Header(ctx, name); });
+    if (!claim.ok()) return done(claim.status());
+    return IdentifyTerminal(*claim, full_method, DeterministicBytes(request), std::move(done));
+  }
+  if (auto authorization = Header(ctx, "authorization")) {
+    constexpr std::string_view kPrefix = "Bearer ";
+    if (authorization->rfind(kPrefix, 0) != 0) {
+      return done(absl::UnauthenticatedError(
+          "the authorization header must be \"Bearer pk.…\" (an API token)"));
+    }
+    return IdentifyBearer(authorization->substr(kPrefix.size()), std::move(done));
+  }
+  if (policy_.RolesFor(full_method) & kNoCredentials) return done(Caller());
+  done(absl::UnauthenticatedError(
+      "this call needs an API token (perkctl: --token-file FILE or PERKS_TOKEN) or, from a till, "
+      "a terminal signature"));
+}
+
+void Gate::IdentifyBearer(const std::string& bearer, Identified done) {
+  if (auto parsed = auth::ParseBearer(bearer); !parsed.ok()) return done(parsed.status());
+  absl::Time now = options_.clock->Now();
+  perks::v1::AuthService::Stub* stub;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = tokens_.find(bearer);
+    if (it != tokens_.end() && now - it->second.fetched < options_.cache_ttl) {
+      Caller c = it->second.value;
+      return done(std::move(c));
+    }
+    stub = auth_.get();
+  }
+  if (!stub) return done(absl::UnavailableError("the server is starting; try again shortly"));
+  struct Call {
+    std::unique_ptr<grpc::ClientContext> ctx;
+    perks::v1::AuthenticateRequest req;
+    Caller resp;
+  };
+  auto call = std::make_shared<Call>();
+  call->ctx = InternalContext(options_.internal_key);
+  call->req.set_bearer_token(bearer);
+  stub->async()->Authenticate(
+      call->ctx.get(), &call->req, &call->resp,
+      [this, call, bearer, now,
+       done = std::make_shared<Identified>(std::move(done))](grpc::Status s) {
+        if (!s.ok()) {
+          absl::Status status = FromGrpcStatus(s);
+          if (status.code() != absl::StatusCode::kUnauthenticated) {
+            status = absl::UnavailableError(
+                absl::StrCat("cannot check the API token now (", s.error_message(),
+                             "); try again shortly"));
+          }
+          return (*done)(status);
+        }
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          Remember(tokens_, options_.cache_entries_max, bearer, Cached<Caller>{call->resp, now});
+        }
+        (*done)(call->resp);
+      });
+}
+
+void Gate::FetchTerminalKeys(const std::string& terminal_id, KeysDone done) {
+  perks::v1::MerchantService::Stub* stub;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stub = merchant_.get();
+  }
+  if (!stub) return done(absl::UnavailableError("the server is starting; try again shortly"));
+  struct Call {
+    std::unique_ptr<grpc::ClientContext> ctx;
+    perks::v1::GetTerminalKeysRequest req;
+    perks::v1::TerminalKeys resp;
+  };
+  auto call = std::make_shared<Call>();
+  call->ctx = InternalContext(options_.internal_key);
+  call->req.set_terminal_id(terminal_id);
+  absl::Time now = options_.clock->Now();
+  stub->async()->GetTerminalKeys(
+      call->ctx.get(), &call->req, &call->resp,
+      [this, call, terminal_id, now, done = std::make_shared<KeysDone>(std::move(done))](
+          grpc::Status s) {
+        if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
+          return (*done)(absl::UnauthenticatedError(
+              absl::StrCat("unknown terminal ", terminal_id, "; register it first")));
+        }
+        if (!s.ok()) {
+          return (*done)(absl::UnavailableError(absl::StrCat(
+              "cannot check the terminal now (", s.error_message(), "); try again shortly")));
+        }
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          Remember(terminals_, options_.cache_entries_max, terminal_id,
+                   Cached<perks::v1::TerminalKeys>{call->resp, now});
+        }
+        (*done)(call->resp);
+      });
+}
+
+absl::StatusOr<Caller> Gate::VerifyWith(const TerminalClaim& claim, const std::string& full_method,
+                                        const std::string& body,
+                                        const perks::v1::TerminalKeys& keys) {
+  TerminalKeys k;
+  k.revoked = keys.terminal().state() == perks::v1::TERMINAL_STATE_REVOKED;
+  k.secret = keys.secret();
+  k.previous_secret = keys.previous_secret();
+  k.previous_valid_until_unix_ms = keys.terminal().previous_secret_valid_until_unix_ms();
+  absl::Status s = VerifyTerminalClaim(claim, full_method, body, k, options_.clock->Now(),
+                                       options_.skew_max, nonces_);
+  if (!s.ok()) return s;
+  Caller c;
+  c.set_role(perks::v1::ROLE_TERMINAL);
+  c.set_tenant_id(keys.terminal().tenant_id());
+  c.set_merchant_id(keys.terminal().merchant_id());
+  c.set_store_id(keys.terminal().store_id());
+  c.set_name(keys.terminal().terminal_id());
+  return c;
+}
+
+void Gate::IdentifyTerminal(const TerminalClaim& claim, const std::string& full_method,
+                            std::string body, Identified done) {
+  absl::Time now = options_.clock->Now();
+  std::optional<Cached<perks::v1::TerminalKeys>> cached;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = terminals_.find(claim.terminal_id);
+    if (it != terminals_.end() && now - it->second.fetched < options_.cache_ttl) {
+      cached = it->second;
+    }
+  }
+  if (cached) {
+    auto caller = VerifyWith(claim, full_method, body, cached->value);
+    // A mismatch against keys fetched a while ago is checked once more against fresh ones.
+    if (caller.ok() || now - cached->fetched < kRefetchAfter ||
+        caller.status().code() != absl::StatusCode::kUnauthenticated) {
+      return done(std::move(caller));
+    }
+  }
+  FetchTerminalKeys(claim.terminal_id,
+                    [this, claim, full_method, body = std::move(body),
+                     done = std::move(done)](absl::StatusOr<perks::v1::TerminalKeys> keys) mutable {
+                      if (!keys.ok()) return done(keys.status());
+                      done(VerifyWith(claim, full_method, body, *keys));
+                    });
+}
+
+grpc::ServerUnaryReactor* Gate::Run(grpc::CallbackServerContext* ctx, std::string_view method,
+                                    const google::protobuf::Message& request, Handler handler) {
+  auto* reactor = ctx->DefaultReactor();
+  std::string full_method = absl::StrCat("/", service_, "/", std::string(method));
+  auto finish = [this, reactor, method = std::string(method)](const Caller& caller,
+                                                              absl::Status s) {
+    if (!s.ok()) {
+      Log(LogLevel::kInfo, absl::StrCat(ShortName(), ".refused"),
+          {{"method", method},
+           {"actor", ActorName(caller)},
+           {"code", absl::StatusCodeToString(s.code())},
+           {"reason", std::string(s.message())}});
+    }
+    reactor->Finish(ToGrpcStatus(s));
+  };
+  Identify(*ctx, full_method, request,
+           [this, method = std::string(method), finish, handler = std::move(handler)](
+               absl::StatusOr<Caller> caller) mutable {
+             if (!caller.ok()) return finish(Caller(), caller.status());
+             if (absl::Status s = Permit(*caller, method); !s.ok()) return finish(*caller, s);
+             Caller who = *caller;
+             handler(who, [finish, who](absl::Status s) { finish(who, std::move(s)); });
+           });
+  return reactor;
+}
+
+absl::StatusOr<Caller> Gate::Admit(grpc::ServerContextBase& ctx, std::string_view method,
+                                   const google::protobuf::Message& request) {
+  std::promise<absl::StatusOr<Caller>> answer;
+  std::string full_method = absl::StrCat("/", service_, "/", std::string(method));
+  Identify(ctx, full_method, request,
+           [&answer](absl::StatusOr<Caller> c) { answer.set_value(std::move(c)); });
+  absl::StatusOr<Caller> caller = answer.get_future().get();
+  if (!caller.ok()) return caller;
+  if (absl::Status s = Permit(*caller, method); !s.ok()) return s;
+  return caller;
+}
+
+std::string Gate::ShortName() const {
+  // "perks.v1.CardService" -> "card"
+  std::string name = service_.substr(service_.rfind('.') + 1);
+  if (name.size() > 7 && name.compare(name.size() - 7, 7, "Service") == 0) name.resize(name.size() - 7);
+  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+}  // namespace perks
