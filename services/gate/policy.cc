@@ -53,6 +53,11 @@ Policy MakePolicy() {
         kAdmins | kManager);
   allow("MerchantService", {"GetTerminalKeys"}, kService);
 
+  // Each service's audit log: a city's admins read their city's.
+  for (auto service : {"AuthService", "CardService", "MerchantService"}) {
+    allow(service, {"ListAudit"}, kAdmins);
+  }
+
   // The installation itself.
   allow("AdminService", {"Backup"}, kInstallation);
   return p;
@@ -111,9 +116,9 @@ bool SeesTenant(const Caller& caller, std::string_view tenant_id) {
 absl::StatusOr<std::string> TenantFor(const Caller& caller, std::string_view requested) {
   if (requested.empty()) return caller.tenant_id();
   if (SeesTenant(caller, requested)) return std::string(requested);
-  return absl::PermissionDeniedError(
-      absl::StrCat("your token is for ", caller.tenant_id().empty() ? "no city" : caller.tenant_id(),
-                   ", not ", std::string(requested), "; ask that city's union admin"));
+  return absl::PermissionDeniedError(absl::StrCat(
+      "your token is for ", caller.tenant_id().empty() ? "no city" : caller.tenant_id(), ", not ",
+      std::string(requested), "; ask that city's union admin"));
 }
 
 bool BoundToMerchant(const Caller& caller) {

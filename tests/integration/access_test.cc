@@ -336,6 +336,49 @@ TEST_F(AccessTest, RevokedTokenIsRefusedByEveryServiceOnceItsCacheExpires) {
   EXPECT_EQ(Writes(), before);
 }
 
+TEST_F(AccessTest, AdministrativeChangesAreAuditedForTheirCitysAdminsOnly) {
+  ListAuditRequest req;
+  ListAuditResponse merchants, cards, tokens;
+  ASSERT_TRUE(merchant_->ListAudit(As(bozhou_admin_).get(), req, &merchants).ok());
+  ASSERT_TRUE(card_->ListAudit(As(bozhou_admin_).get(), req, &cards).ok());
+  ASSERT_TRUE(auth_->ListAudit(As(bozhou_admin_).get(), req, &tokens).ok());
+  std::vector<std::string> what;
+  for (const auto* log : {&tokens, &merchants, &cards}) {
+    for (const auto& e : log->entries()) {
+      EXPECT_EQ(e.tenant_id(), "bozhou");
+      EXPECT_GT(e.at_unix_ms(), 0);
+      EXPECT_FALSE(e.request_id().empty());
+      for (const auto& number : bozhou_cards_) {
+        EXPECT_EQ(e.SerializeAsString().find(number), std::string::npos);
+      }
+      what.push_back(e.service() + " " + e.method() + " by " + e.actor());
+    }
+  }
+  // (The test's clock stands still, so the order among these is not the point.)
+  EXPECT_THAT(what, ::testing::UnorderedElementsAre(
+                        HasSubstr("auth CreateToken by installation admin"),  // 李科长's
+                        HasSubstr("auth CreateToken by installation admin"),  // 店长 赵's
+                        HasSubstr("merchant SubmitApplication by 亳州市总工会 李科长"),
+                        HasSubstr("merchant ReviewApplication by 亳州市总工会 李科长"),
+                        HasSubstr("merchant RegisterTerminal by 店长 赵"),
+                        HasSubstr("card CreateProgram by 亳州市总工会 李科长"),
+                        HasSubstr("card ImportMembers by 亳州市总工会 李科长")));
+  for (const auto& e : merchants.entries()) {
+    if (e.method() == "ReviewApplication") EXPECT_THAT(e.target(), HasSubstr("application_id A"));
+  }
+
+  // Another city's admin may not read Bozhou's log; its own holds none of Bozhou's changes.
+  req.set_tenant_id("bozhou");
+  ListAuditResponse other;
+  EXPECT_EQ(merchant_->ListAudit(As(anqing_admin_).get(), req, &other).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(merchant_->ListAudit(As(manager_).get(), req, &other).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  req.clear_tenant_id();
+  ASSERT_TRUE(merchant_->ListAudit(As(anqing_admin_).get(), req, &other).ok());
+  EXPECT_EQ(other.entries_size(), 0);
+}
+
 TEST_F(AccessTest, ARefusedTerminalIsToldWhy) {
   Card card;
   grpc::Status s =

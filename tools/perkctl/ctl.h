@@ -212,6 +212,8 @@ inline int Check(int code) {
 void AddMerchantCommands(CLI::App& app, Ctl& ctl);
 // Registers the API token commands and whoami.
 void AddTokenCommands(CLI::App& app, Ctl& ctl);
+// Registers `audit`.
+void AddAuditCommand(CLI::App& app, Ctl& ctl);
 
 }  // namespace perks::tools
 

@@ -573,6 +573,7 @@ Onboarding a partner merchant, step by step (a union admin):
   AddBalances(app, ctl);
   AddMerchantCommands(app, ctl);
   AddTokenCommands(app, ctl);
+  AddAuditCommand(app, ctl);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

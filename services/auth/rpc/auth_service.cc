@@ -25,6 +25,7 @@ AuthService::AuthService(std::unique_ptr<storage::Db> db, const AuthServiceOptio
       store_(db_.get()),
       clock_(o.clock),
       idempotency_{db_.get(), writer_.get(), store_.idempotency_family(), o.clock},
+      audit_(db_.get(), "auth"),
       gate_("perks.v1.AuthService", o.gate) {}
 
 AuthService::~AuthService() { (void)Close(); }
@@ -61,8 +62,8 @@ AuthService::Reactor* AuthService::CreateToken(Ctx* ctx, const perks::v1::Create
                        return done(s);
                      }
                      int64_t now = absl::ToUnixMillis(clock_->Now());
-                     MutateOnce(
-                         idempotency_, "CreateToken", *req, resp,
+                     MutateAndAudit(
+                         idempotency_, audit_, by, ActorName(by), "CreateToken", *req, resp, now,
                          [this, req, resp, created_by = ActorName(by), now](storage::Txn& txn) {
                            return store_.Create(txn, req->caller(), created_by, now, resp);
                          },
@@ -75,8 +76,8 @@ AuthService::Reactor* AuthService::RevokeToken(Ctx* ctx, const perks::v1::Revoke
   return gate_.Run(ctx, "RevokeToken", *req,
                    [this, req, resp](const perks::v1::Caller& by, Gate::Done done) {
                      int64_t now = absl::ToUnixMillis(clock_->Now());
-                     MutateOnce(
-                         idempotency_, "RevokeToken", *req, resp,
+                     MutateAndAudit(
+                         idempotency_, audit_, by, ActorName(by), "RevokeToken", *req, resp, now,
                          [this, req, resp, by, now](storage::Txn& txn) {
                            return store_.Revoke(txn, by, req->token_id(), now, resp);
                          },
@@ -99,6 +100,16 @@ AuthService::Reactor* AuthService::Authenticate(Ctx* ctx, const perks::v1::Authe
   auto caller = store_.Authenticate(req->bearer_token());
   if (caller.ok()) *resp = std::move(*caller);
   return FinishNow(ctx, caller.status());
+}
+
+AuthService::Reactor* AuthService::ListAudit(Ctx* ctx, const perks::v1::ListAuditRequest* req,
+                                             perks::v1::ListAuditResponse* resp) {
+  return gate_.Run(ctx, "ListAudit", *req,
+                   [this, req, resp](const perks::v1::Caller& caller, Gate::Done done) {
+                     auto tenant = TenantFor(caller, req->tenant_id());
+                     if (!tenant.ok()) return done(tenant.status());
+                     done(audit_.List(*tenant, *req, resp));
+                   });
 }
 
 }  // namespace perks::auth

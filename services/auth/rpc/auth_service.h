@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "perks/v1/auth.grpc.pb.h"
 #include "services/auth/store/auth_store.h"
+#include "services/common/audit.h"
 #include "services/common/clock.h"
 #include "services/common/idempotency.h"
 #include "services/gate/gate.h"
@@ -46,6 +47,8 @@ class AuthService final : public perks::v1::AuthService::CallbackService {
                       perks::v1::ListTokensResponse* resp) override;
   Reactor* Authenticate(Ctx* ctx, const perks::v1::AuthenticateRequest* req,
                         perks::v1::Caller* resp) override;
+  Reactor* ListAudit(Ctx* ctx, const perks::v1::ListAuditRequest* req,
+                     perks::v1::ListAuditResponse* resp) override;
 
  private:
   AuthService(std::unique_ptr<storage::Db> db, const AuthServiceOptions& o);
@@ -55,6 +58,7 @@ class AuthService final : public perks::v1::AuthService::CallbackService {
   AuthStore store_;
   const Clock* clock_;
   IdempotencyStore idempotency_;
+  AuditLog audit_;
   Gate gate_;
 };
 

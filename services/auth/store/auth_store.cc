@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/auth/domain/auth_rules.h"
+#include "services/common/audit.h"
 #include "services/common/personal.h"
 #include "services/common/records.h"
 #include "storage/keys.h"
@@ -29,7 +30,9 @@ std::string RandomHex(size_t bytes) {
 
 }  // namespace
 
-std::vector<std::string> AuthStore::ColumnFamilies() { return {"tokens", "idempotency"}; }
+std::vector<std::string> AuthStore::ColumnFamilies() {
+  return {"tokens", "idempotency", kAuditFamily};
+}
 
 AuthStore::AuthStore(storage::Db* db)
     : db_(db), tokens_(db->Family("tokens")), idempotency_(db->Family("idempotency")) {}

@@ -54,6 +54,7 @@ CardService::CardService(std::unique_ptr<storage::Db> db, const CardServiceOptio
       store_(db_.get(), options.id_hash_key),
       clock_(options.clock),
       idempotency_{db_.get(), writer_.get(), store_.idempotency_family(), options.clock},
+      audit_(db_.get(), "card"),
       gate_("perks.v1.CardService", options.gate) {}
 
 CardService::~CardService() { (void)Close(); }
@@ -67,20 +68,21 @@ CardService::Reactor* CardService::Mutate(Ctx* ctx, std::string_view method,
                                           const google::protobuf::Message& req,
                                           google::protobuf::Message* resp, Check check,
                                           Apply apply) {
-  return gate_.Run(
-      ctx, method, req,
-      [this, method = std::string(method), &req, resp, check = std::move(check),
-       apply = std::move(apply)](const Caller& caller, Gate::Done done) mutable {
-        Mutation m{ActorName(caller), RequestIdOf(req), absl::ToUnixMillis(clock_->Now()),
-                   ScopeOf(caller)};
-        if (absl::Status s = check(caller, m); !s.ok()) return done(s);
-        MutateOnce(
-            idempotency_, method, req, resp,
-            [m = std::move(m), apply = std::move(apply)](storage::Txn& txn) mutable {
-              return apply(txn, m);
-            },
-            std::move(done));
-      });
+  return gate_.Run(ctx, method, req,
+                   [this, method = std::string(method), &req, resp, check = std::move(check),
+                    apply = std::move(apply)](const Caller& caller, Gate::Done done) mutable {
+                     Mutation m{ActorName(caller), RequestIdOf(req),
+                                absl::ToUnixMillis(clock_->Now()), ScopeOf(caller)};
+                     if (absl::Status s = check(caller, m); !s.ok()) return done(s);
+                     std::string actor = m.actor;
+                     int64_t now = m.now_unix_ms;
+                     MutateAndAudit(
+                         idempotency_, audit_, caller, std::move(actor), method, req, resp, now,
+                         [m = std::move(m), apply = std::move(apply)](storage::Txn& txn) mutable {
+                           return apply(txn, m);
+                         },
+                         std::move(done));
+                   });
 }
 
 CardService::Reactor* CardService::Read(Ctx* ctx, std::string_view method,
@@ -124,20 +126,20 @@ CardService::Reactor* CardService::ImportMembers(Ctx* ctx,
   // Rows are checked on the calling thread, so the writer only stores.
   auto rows = std::make_shared<std::vector<ImportRow>>();
   auto rejected = std::make_shared<std::vector<perks::v1::RowRejection>>();
-  auto batch_id = std::make_shared<std::string>(BatchIdFor(req->issue_batch_id(), req->request_id()));
+  auto batch_id =
+      std::make_shared<std::string>(BatchIdFor(req->issue_batch_id(), req->request_id()));
   return Mutate(
       ctx, "ImportMembers", *req, resp,
       [req, rows, rejected, batch_id](const Caller& caller, Mutation& m) {
         if (req->rows_size() > static_cast<int>(kImportRowsMax)) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              req->rows_size(), " rows in one call; send at most ", kImportRowsMax));
+          return absl::InvalidArgumentError(
+              absl::StrCat(req->rows_size(), " rows in one call; send at most ", kImportRowsMax));
         }
         auto tenant = OneCity(caller, req->tenant_id());
         if (!tenant.ok()) return tenant.status();
         m.tenant_scope = *tenant;
         if (!req->issue_program_id().empty()) {
-          if (absl::Status s = ValidateName("issue_program_id", req->issue_program_id());
-              !s.ok()) {
+          if (absl::Status s = ValidateName("issue_program_id", req->issue_program_id()); !s.ok()) {
             return s;
           }
         }
@@ -258,9 +260,9 @@ CardService::Reactor* CardService::LookupCard(Ctx* ctx, const perks::v1::LookupC
     // A till speaks for its own store only.
     if (caller.role() == perks::v1::ROLE_TERMINAL && !req->store_id().empty() &&
         req->store_id() != caller.store_id()) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("terminal ", caller.name(), " belongs to store ", caller.store_id(),
-                       ", not ", req->store_id()));
+      return absl::PermissionDeniedError(absl::StrCat("terminal ", caller.name(),
+                                                      " belongs to store ", caller.store_id(),
+                                                      ", not ", req->store_id()));
     }
     auto card = store_.Lookup(req->card(), ScopeOf(caller));
     if (!card.ok()) return card.status();
@@ -296,6 +298,16 @@ CardService::Reactor* CardService::ListCardHistory(Ctx* ctx,
   return Read(ctx, "ListCardHistory", *req, [this, req, resp](const Caller& caller) {
     return store_.ListHistory(*req, ScopeOf(caller), resp);
   });
+}
+
+CardService::Reactor* CardService::ListAudit(Ctx* ctx, const perks::v1::ListAuditRequest* req,
+                                             perks::v1::ListAuditResponse* resp) {
+  return gate_.Run(ctx, "ListAudit", *req,
+                   [this, req, resp](const perks::v1::Caller& caller, Gate::Done done) {
+                     auto tenant = TenantFor(caller, req->tenant_id());
+                     if (!tenant.ok()) return done(tenant.status());
+                     done(audit_.List(*tenant, *req, resp));
+                   });
 }
 
 }  // namespace perks::card

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "perks/v1/card.grpc.pb.h"
 #include "services/card/store/card_store.h"
+#include "services/common/audit.h"
 #include "services/common/clock.h"
 #include "services/common/idempotency.h"
 #include "services/gate/gate.h"
@@ -67,6 +68,8 @@ class CardService final : public perks::v1::CardService::CallbackService {
                         perks::v1::BalanceChange* resp) override;
   Reactor* ListCardHistory(Ctx* ctx, const perks::v1::ListCardHistoryRequest* req,
                            perks::v1::ListCardHistoryResponse* resp) override;
+  Reactor* ListAudit(Ctx* ctx, const perks::v1::ListAuditRequest* req,
+                     perks::v1::ListAuditResponse* resp) override;
 
  private:
   CardService(std::unique_ptr<storage::Db> db, const CardServiceOptions& options);
@@ -87,6 +90,7 @@ class CardService final : public perks::v1::CardService::CallbackService {
   CardStore store_;
   const Clock* clock_;
   IdempotencyStore idempotency_;
+  AuditLog audit_;
   Gate gate_;
 };
 

@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/card/store/card_keys.h"
+#include "services/common/audit.h"
 #include "services/common/personal.h"
 #include "services/common/records.h"
 
@@ -33,7 +34,8 @@ bool InScope(std::string_view tenant_scope, std::string_view tenant) {
 }  // namespace
 
 std::vector<std::string> CardStore::ColumnFamilies() {
-  return {"programs", "members", "cards", "index", "history", "batches", "idempotency"};
+  return {"programs", "members", "cards",       "index",
+          "history",  "batches", "idempotency", kAuditFamily};
 }
 
 CardStore::CardStore(storage::Db* db, std::string id_hash_key)
@@ -58,7 +60,8 @@ std::string CardStore::CardIdFor(std::string_view card_number) const {
 
 std::string CardStore::MemberIdFor(std::string_view tenant_id, std::string_view id_number) const {
   // 80 bits of the keyed hash: collisions are negligible at the province's 6.5 million members.
-  std::string subject = absl::StrCat("member:", std::string(tenant_id), ":", std::string(id_number));
+  std::string subject =
+      absl::StrCat("member:", std::string(tenant_id), ":", std::string(id_number));
   return absl::StrCat("m", HexEncode(HmacSha256(id_hash_key_, subject).substr(0, 10)));
 }
 

@@ -50,6 +50,7 @@ MerchantService::MerchantService(std::unique_ptr<storage::Db> db, const Merchant
       store_(db_.get()),
       clock_(o.clock),
       idempotency_{db_.get(), writer_.get(), store_.idempotency_family(), o.clock},
+      audit_(db_.get(), "merchant"),
       gate_("perks.v1.MerchantService", o.gate) {}
 
 MerchantService::~MerchantService() { (void)Close(); }
@@ -69,8 +70,10 @@ MerchantService::Reactor* MerchantService::Mutate(
        apply = std::move(apply)](const Caller& caller, Gate::Done done) mutable {
         if (absl::Status s = check(caller); !s.ok()) return done(s);
         Mutation m{ActorName(caller), absl::ToUnixMillis(clock_->Now()), ScopeOf(caller)};
-        MutateOnce(
-            idempotency_, method, req, resp,
+        std::string actor = m.actor;
+        int64_t now = m.now_unix_ms;
+        MutateAndAudit(
+            idempotency_, audit_, caller, std::move(actor), method, req, resp, now,
             [m = std::move(m), apply = std::move(apply)](storage::Txn& txn) mutable {
               return apply(txn, m);
             },
@@ -103,9 +106,9 @@ MerchantService::Reactor* MerchantService::SubmitApplication(
         auto normal = NormalizeProfile(req->profile());
         if (!normal.ok()) return normal.status();
         if (!SeesTenant(caller, normal->tenant_id())) {
-          return absl::PermissionDeniedError(
-              absl::StrCat("your token is for ", caller.tenant_id(), "; apply to ",
-                           normal->tenant_id(), " through that city's union"));
+          return absl::PermissionDeniedError(absl::StrCat("your token is for ", caller.tenant_id(),
+                                                          "; apply to ", normal->tenant_id(),
+                                                          " through that city's union"));
         }
         *profile = std::move(*normal);
         return absl::OkStatus();
@@ -160,8 +163,8 @@ MerchantService::Reactor* MerchantService::ImportMerchants(
       ctx, "ImportMerchants", *req, resp,
       [req, good, rejected](const Caller& caller) {
         if (req->rows_size() > static_cast<int>(kImportRowsMax)) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              req->rows_size(), " rows in one call; send at most ", kImportRowsMax));
+          return absl::InvalidArgumentError(
+              absl::StrCat(req->rows_size(), " rows in one call; send at most ", kImportRowsMax));
         }
         for (const auto& row : req->rows()) {
           auto p = NormalizeProfile(row.profile());
@@ -274,6 +277,17 @@ MerchantService::Reactor* MerchantService::GetTerminalKeys(
     resp->set_previous_secret(t->previous_secret());
     return absl::OkStatus();
   });
+}
+
+MerchantService::Reactor* MerchantService::ListAudit(Ctx* ctx,
+                                                     const perks::v1::ListAuditRequest* req,
+                                                     perks::v1::ListAuditResponse* resp) {
+  return gate_.Run(ctx, "ListAudit", *req,
+                   [this, req, resp](const perks::v1::Caller& caller, Gate::Done done) {
+                     auto tenant = TenantFor(caller, req->tenant_id());
+                     if (!tenant.ok()) return done(tenant.status());
+                     done(audit_.List(*tenant, *req, resp));
+                   });
 }
 
 }  // namespace perks::merchant

@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "perks/v1/merchant.grpc.pb.h"
+#include "services/common/audit.h"
 #include "services/common/clock.h"
 #include "services/common/idempotency.h"
 #include "services/gate/gate.h"
@@ -64,6 +65,8 @@ class MerchantService final : public perks::v1::MerchantService::CallbackService
                          perks::v1::ListTerminalsResponse* resp) override;
   Reactor* GetTerminalKeys(Ctx* ctx, const perks::v1::GetTerminalKeysRequest* req,
                            perks::v1::TerminalKeys* resp) override;
+  Reactor* ListAudit(Ctx* ctx, const perks::v1::ListAuditRequest* req,
+                     perks::v1::ListAuditResponse* resp) override;
 
  private:
   MerchantService(std::unique_ptr<storage::Db> db, const MerchantServiceOptions& o);
@@ -83,6 +86,7 @@ class MerchantService final : public perks::v1::MerchantService::CallbackService
   MerchantStore store_;
   const Clock* clock_;
   IdempotencyStore idempotency_;
+  AuditLog audit_;
   Gate gate_;
 };
 

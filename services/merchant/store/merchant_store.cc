@@ -5,6 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "services/common/audit.h"
 #include "services/common/personal.h"
 #include "services/common/records.h"
 #include "services/merchant/store/merchant_keys.h"
@@ -40,14 +41,12 @@ absl::Status CheckText(std::string_view what, const std::string& value, size_t m
 // A page token is the last key a page returned, in hex (tokens travel in proto strings, which must
 // be UTF-8); a scan resumes just after that key.
 std::string PageToken(const std::string& key) { return absl::BytesToHexString(key); }
-std::string ResumeAfter(const std::string& token) {
-  return absl::HexStringToBytes(token) + '\0';
-}
+std::string ResumeAfter(const std::string& token) { return absl::HexStringToBytes(token) + '\0'; }
 
 }  // namespace
 
 std::vector<std::string> MerchantStore::ColumnFamilies() {
-  return {"applications", "merchants", "stores", "terminals", "idempotency"};
+  return {"applications", "merchants", "stores", "terminals", "idempotency", kAuditFamily};
 }
 
 MerchantStore::MerchantStore(storage::Db* db)
@@ -208,7 +207,7 @@ absl::Status MerchantStore::ChangeState(storage::Txn& txn,
   auto found = GetRecord<MerchantRecord>(txn, merchants_, keys::Merchant(req.merchant_id()));
   if (!found.ok()) return found.status();
   if (!found->has_value() || !m.scope.Sees((*found)->merchant().profile().tenant_id(),
-                                            (*found)->merchant().merchant_id())) {
+                                           (*found)->merchant().merchant_id())) {
     return absl::NotFoundError(absl::StrCat("no merchant ", req.merchant_id()));
   }
   MerchantRecord rec = **found;
@@ -230,7 +229,7 @@ absl::Status MerchantStore::AddStore(storage::Txn& txn, const perks::v1::AddStor
   auto found = GetRecord<MerchantRecord>(txn, merchants_, keys::Merchant(req.merchant_id()));
   if (!found.ok()) return found.status();
   if (!found->has_value() || !m.scope.Sees((*found)->merchant().profile().tenant_id(),
-                                            (*found)->merchant().merchant_id())) {
+                                           (*found)->merchant().merchant_id())) {
     return absl::NotFoundError(absl::StrCat("no merchant ", req.merchant_id()));
   }
   const perks::v1::Merchant& merchant = (*found)->merchant();
@@ -303,8 +302,8 @@ absl::Status MerchantStore::RotateSecret(storage::Txn& txn,
   }
   auto found = GetRecord<TerminalRecord>(txn, terminals_, keys::Terminal(req.terminal_id()));
   if (!found.ok()) return found.status();
-  if (!found->has_value() || !m.scope.Sees((*found)->terminal().tenant_id(),
-                                            (*found)->terminal().merchant_id())) {
+  if (!found->has_value() ||
+      !m.scope.Sees((*found)->terminal().tenant_id(), (*found)->terminal().merchant_id())) {
     return absl::NotFoundError(absl::StrCat("no terminal ", req.terminal_id()));
   }
   TerminalRecord rec = **found;
@@ -325,8 +324,8 @@ absl::Status MerchantStore::Revoke(storage::Txn& txn, const perks::v1::RevokeTer
                                    const Mutation& m, perks::v1::Terminal* out) {
   auto found = GetRecord<TerminalRecord>(txn, terminals_, keys::Terminal(req.terminal_id()));
   if (!found.ok()) return found.status();
-  if (!found->has_value() || !m.scope.Sees((*found)->terminal().tenant_id(),
-                                            (*found)->terminal().merchant_id())) {
+  if (!found->has_value() ||
+      !m.scope.Sees((*found)->terminal().tenant_id(), (*found)->terminal().merchant_id())) {
     return absl::NotFoundError(absl::StrCat("no terminal ", req.terminal_id()));
   }
   TerminalRecord rec = **found;
