@@ -144,9 +144,8 @@ void Gate::IdentifyBearer(const std::string& bearer, Identified done) {
         if (!s.ok()) {
           absl::Status status = FromGrpcStatus(s);
           if (status.code() != absl::StatusCode::kUnauthenticated) {
-            status = absl::UnavailableError(
-                absl::StrCat("cannot check the API token now (", s.error_message(),
-                             "); try again shortly"));
+            status = absl::UnavailableError(absl::StrCat(
+                "cannot check the API token now (", s.error_message(), "); try again shortly"));
           }
           return (*done)(status);
         }
@@ -176,8 +175,8 @@ void Gate::FetchTerminalKeys(const std::string& terminal_id, KeysDone done) {
   absl::Time now = options_.clock->Now();
   stub->async()->GetTerminalKeys(
       call->ctx.get(), &call->req, &call->resp,
-      [this, call, terminal_id, now, done = std::make_shared<KeysDone>(std::move(done))](
-          grpc::Status s) {
+      [this, call, terminal_id, now,
+       done = std::make_shared<KeysDone>(std::move(done))](grpc::Status s) {
         if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
           return (*done)(absl::UnauthenticatedError(
               absl::StrCat("unknown terminal ", terminal_id, "; register it first")));
@@ -258,8 +257,8 @@ grpc::ServerUnaryReactor* Gate::Run(grpc::CallbackServerContext* ctx, std::strin
     reactor->Finish(ToGrpcStatus(s));
   };
   Identify(*ctx, full_method, request,
-           [this, method = std::string(method), finish, handler = std::move(handler)](
-               absl::StatusOr<Caller> caller) mutable {
+           [this, method = std::string(method), finish,
+            handler = std::move(handler)](absl::StatusOr<Caller> caller) mutable {
              if (!caller.ok()) return finish(Caller(), caller.status());
              if (absl::Status s = Permit(*caller, method); !s.ok()) return finish(*caller, s);
              Caller who = *caller;
@@ -280,10 +279,21 @@ absl::StatusOr<Caller> Gate::Admit(grpc::ServerContextBase& ctx, std::string_vie
   return caller;
 }
 
+grpc::ServerUnaryReactor* Gate::ServeAudit(grpc::CallbackServerContext* ctx, const AuditLog& audit,
+                                           const perks::v1::ListAuditRequest* req,
+                                           perks::v1::ListAuditResponse* resp) {
+  return Run(ctx, "ListAudit", *req, [&audit, req, resp](const Caller& caller, Done done) {
+    auto tenant = TenantFor(caller, req->tenant_id());
+    if (!tenant.ok()) return done(tenant.status());
+    done(audit.List(*tenant, *req, resp));
+  });
+}
+
 std::string Gate::ShortName() const {
   // "perks.v1.CardService" -> "card"
   std::string name = service_.substr(service_.rfind('.') + 1);
-  if (name.size() > 7 && name.compare(name.size() - 7, 7, "Service") == 0) name.resize(name.size() - 7);
+  if (name.size() > 7 && name.compare(name.size() - 7, 7, "Service") == 0)
+    name.resize(name.size() - 7);
   for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return name;
 }

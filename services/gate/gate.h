@@ -3,7 +3,8 @@
 // Every handler of every service runs behind Gate::Run. The gate finds out who is calling:
 //   - another Perks service: the installation's internal key in "perks-internal";
 //   - a POS terminal: a signed call (services/common/terminal_auth.h), checked against the
-//     terminal's keys, which the gate asks the merchant service for (MerchantService.GetTerminalKeys);
+//     terminal's keys, which the gate asks the merchant service for
+//     (MerchantService.GetTerminalKeys);
 //   - a person or back office: "authorization: Bearer pk.…", which the gate asks the auth service
 //     about (AuthService.Authenticate);
 // then looks the method up in the policy (policy.h) and runs the handler only for a caller whose
@@ -28,6 +29,7 @@
 #include "grpcpp/grpcpp.h"
 #include "perks/v1/auth.grpc.pb.h"
 #include "perks/v1/merchant.grpc.pb.h"
+#include "services/common/audit.h"
 #include "services/common/clock.h"
 #include "services/common/terminal_auth.h"
 #include "services/gate/policy.h"
@@ -65,6 +67,11 @@ class Gate {
   // The same for the synchronous API: blocks until the caller is known.
   absl::StatusOr<perks::v1::Caller> Admit(grpc::ServerContextBase& ctx, std::string_view method,
                                           const google::protobuf::Message& request);
+
+  // Answers ListAudit from `audit`: the city the caller names (or its own), if it may read it.
+  grpc::ServerUnaryReactor* ServeAudit(grpc::CallbackServerContext* ctx, const AuditLog& audit,
+                                       const perks::v1::ListAuditRequest* req,
+                                       perks::v1::ListAuditResponse* resp);
 
   const std::string& service() const { return service_; }
 

@@ -22,8 +22,8 @@ TEST(PolicyTest, EveryMethodOfEveryServiceHasARule) {
   for (const auto* service : AllServices()) {
     ASSERT_NE(service, nullptr);
     EXPECT_TRUE(ThePolicy().Uncovered(*service).empty())
-        << service->full_name() << " has methods nobody may call: "
-        << ThePolicy().Uncovered(*service).front();
+        << service->full_name()
+        << " has methods nobody may call: " << ThePolicy().Uncovered(*service).front();
   }
 }
 

@@ -104,12 +104,7 @@ AuthService::Reactor* AuthService::Authenticate(Ctx* ctx, const perks::v1::Authe
 
 AuthService::Reactor* AuthService::ListAudit(Ctx* ctx, const perks::v1::ListAuditRequest* req,
                                              perks::v1::ListAuditResponse* resp) {
-  return gate_.Run(ctx, "ListAudit", *req,
-                   [this, req, resp](const perks::v1::Caller& caller, Gate::Done done) {
-                     auto tenant = TenantFor(caller, req->tenant_id());
-                     if (!tenant.ok()) return done(tenant.status());
-                     done(audit_.List(*tenant, *req, resp));
-                   });
+  return gate_.ServeAudit(ctx, audit_, req, resp);
 }
 
 }  // namespace perks::auth

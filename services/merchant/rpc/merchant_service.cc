@@ -282,12 +282,7 @@ MerchantService::Reactor* MerchantService::GetTerminalKeys(
 MerchantService::Reactor* MerchantService::ListAudit(Ctx* ctx,
                                                      const perks::v1::ListAuditRequest* req,
                                                      perks::v1::ListAuditResponse* resp) {
-  return gate_.Run(ctx, "ListAudit", *req,
-                   [this, req, resp](const perks::v1::Caller& caller, Gate::Done done) {
-                     auto tenant = TenantFor(caller, req->tenant_id());
-                     if (!tenant.ok()) return done(tenant.status());
-                     done(audit_.List(*tenant, *req, resp));
-                   });
+  return gate_.ServeAudit(ctx, audit_, req, resp);
 }
 
 }  // namespace perks::merchant
