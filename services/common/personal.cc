@@ -1,8 +1,10 @@
 #include "services/common/personal.h"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
+#include <openssl/params.h>
+
+#include <cstdlib>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -123,18 +125,70 @@ std::string ScrubPersonalNumbers(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// OpenSSL 3 looks an algorithm up by name on every one-shot call (HMAC(), SHA256()); on the
+// signed-lookup path that lookup cost more than the hashing. The algorithms are fetched once and
+// each thread keeps its own context, re-keyed per call.
+struct ShaContexts {
+  ShaContexts() {
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    hmac = EVP_MAC_CTX_new(mac);
+    EVP_MAC_free(mac);  // the context holds its own reference
+    char digest_name[] = "SHA256";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+                           OSSL_PARAM_construct_end()};
+    EVP_MAC_CTX_set_params(hmac, params);
+    sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    digest = EVP_MD_CTX_new();
+  }
+  ~ShaContexts() {
+    EVP_MAC_CTX_free(hmac);
+    EVP_MD_CTX_free(digest);
+    EVP_MD_free(sha256);
+  }
+  ShaContexts(const ShaContexts&) = delete;
+  ShaContexts& operator=(const ShaContexts&) = delete;
+
+  EVP_MAC_CTX* hmac = nullptr;
+  EVP_MD* sha256 = nullptr;
+  EVP_MD_CTX* digest = nullptr;
+};
+
+ShaContexts& ThreadContexts() {
+  thread_local ShaContexts contexts;
+  return contexts;
+}
+
+}  // namespace
+
 std::string HmacSha256(std::string_view key, std::string_view message) {
+  EVP_MAC_CTX* ctx = ThreadContexts().hmac;
   unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), out, &len);
+  size_t len = 0;
+  // An empty key is valid HMAC; OpenSSL wants a non-null pointer for it.
+  static const unsigned char kEmpty = 0;
+  const unsigned char* key_bytes =
+      key.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(key.data());
+  if (EVP_MAC_init(ctx, key_bytes, key.size(), nullptr) != 1 ||
+      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(message.data()), message.size()) !=
+          1 ||
+      EVP_MAC_final(ctx, out, &len, sizeof(out)) != 1) {
+    std::abort();  // only on a broken OpenSSL install; a wrong MAC must never be returned
+  }
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
 std::string Sha256(std::string_view data) {
-  unsigned char out[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out);
-  return std::string(reinterpret_cast<char*>(out), sizeof(out));
+  ShaContexts& contexts = ThreadContexts();
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_DigestInit_ex2(contexts.digest, contexts.sha256, nullptr) != 1 ||
+      EVP_DigestUpdate(contexts.digest, data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(contexts.digest, out, &len) != 1) {
+    std::abort();
+  }
+  return std::string(reinterpret_cast<char*>(out), len);
 }
 
 std::string HexEncode(std::string_view bytes) {

@@ -1,5 +1,9 @@
 #include "services/common/personal.h"
 
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace perks {
@@ -56,6 +60,27 @@ TEST(HashTest, HmacIsKeyedAndStable) {
   EXPECT_NE(HmacSha256("k1", "m"), HmacSha256("k2", "m"));
   EXPECT_EQ(HexEncode(Sha256("abc")),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(HashTest, HmacMatchesRfc4231AndRekeysEachCall) {
+  // RFC 4231 test case 2; then another key and back, since each thread reuses one context.
+  const std::string expected = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+  EXPECT_EQ(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")), expected);
+  EXPECT_NE(HexEncode(HmacSha256("Jeff", "what do ya want for nothing?")), expected);
+  EXPECT_EQ(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")), expected);
+  EXPECT_EQ(HexEncode(HmacSha256("", "")),
+            "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+}
+
+TEST(HashTest, EachThreadGetsTheSameDigests) {
+  std::vector<std::string> seen(4);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < seen.size(); ++i) {
+    threads.emplace_back([&seen, i] { seen[i] = HexEncode(Sha256("abc")) + HmacSha256("k", "m"); });
+  }
+  for (auto& t : threads) t.join();
+  for (const std::string& s : seen) EXPECT_EQ(s, seen[0]);
+  EXPECT_EQ(seen[0], HexEncode(Sha256("abc")) + HmacSha256("k", "m"));
 }
 
 }  // namespace

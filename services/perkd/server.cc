@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "asio.hpp"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -257,6 +258,9 @@ Server::~Server() { Shutdown(absl::Seconds(5)); }
 
 int ServeUntilSignalled(const ServerOptions& options, absl::Duration grace,
                         std::string_view program) {
+  // Deadlock detection walks a lock graph on every absl::Mutex acquisition, gRPC's included.
+  // Tests keep it on; a serving process does not pay for it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   auto server = Server::Start(options);
   if (!server.ok()) {
     std::cerr << program << ": " << server.status().message() << "\n";
