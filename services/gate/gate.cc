@@ -185,39 +185,39 @@ void Gate::FetchTerminalKeys(const std::string& terminal_id, KeysDone done) {
           return (*done)(absl::UnavailableError(absl::StrCat(
               "cannot check the terminal now (", s.error_message(), "); try again shortly")));
         }
+        auto terminal = std::make_shared<Terminal>();
+        const perks::v1::Terminal& t = call->resp.terminal();
+        terminal->keys.revoked = t.state() == perks::v1::TERMINAL_STATE_REVOKED;
+        terminal->keys.secret = call->resp.secret();
+        terminal->keys.previous_secret = call->resp.previous_secret();
+        terminal->keys.previous_valid_until_unix_ms = t.previous_secret_valid_until_unix_ms();
+        terminal->caller.set_role(perks::v1::ROLE_TERMINAL);
+        terminal->caller.set_tenant_id(t.tenant_id());
+        terminal->caller.set_merchant_id(t.merchant_id());
+        terminal->caller.set_store_id(t.store_id());
+        terminal->caller.set_name(t.terminal_id());
+        TerminalPtr shared = std::move(terminal);
         {
           std::lock_guard<std::mutex> lock(mu_);
           Remember(terminals_, options_.cache_entries_max, terminal_id,
-                   Cached<perks::v1::TerminalKeys>{call->resp, now});
+                   Cached<TerminalPtr>{shared, now});
         }
-        (*done)(call->resp);
+        (*done)(std::move(shared));
       });
 }
 
 absl::StatusOr<Caller> Gate::VerifyWith(const TerminalClaim& claim, const std::string& full_method,
-                                        const std::string& body,
-                                        const perks::v1::TerminalKeys& keys) {
-  TerminalKeys k;
-  k.revoked = keys.terminal().state() == perks::v1::TERMINAL_STATE_REVOKED;
-  k.secret = keys.secret();
-  k.previous_secret = keys.previous_secret();
-  k.previous_valid_until_unix_ms = keys.terminal().previous_secret_valid_until_unix_ms();
-  absl::Status s = VerifyTerminalClaim(claim, full_method, body, k, options_.clock->Now(),
-                                       options_.skew_max, nonces_);
+                                        const std::string& body, const Terminal& terminal) {
+  absl::Status s = VerifyTerminalClaim(claim, full_method, body, terminal.keys,
+                                       options_.clock->Now(), options_.skew_max, nonces_);
   if (!s.ok()) return s;
-  Caller c;
-  c.set_role(perks::v1::ROLE_TERMINAL);
-  c.set_tenant_id(keys.terminal().tenant_id());
-  c.set_merchant_id(keys.terminal().merchant_id());
-  c.set_store_id(keys.terminal().store_id());
-  c.set_name(keys.terminal().terminal_id());
-  return c;
+  return terminal.caller;
 }
 
 void Gate::IdentifyTerminal(const TerminalClaim& claim, const std::string& full_method,
                             std::string body, Identified done) {
   absl::Time now = options_.clock->Now();
-  std::optional<Cached<perks::v1::TerminalKeys>> cached;
+  std::optional<Cached<TerminalPtr>> cached;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = terminals_.find(claim.terminal_id);
@@ -226,7 +226,7 @@ void Gate::IdentifyTerminal(const TerminalClaim& claim, const std::string& full_
     }
   }
   if (cached) {
-    auto caller = VerifyWith(claim, full_method, body, cached->value);
+    auto caller = VerifyWith(claim, full_method, body, *cached->value);
     // A mismatch against keys fetched a while ago is checked once more against fresh ones.
     if (caller.ok() || now - cached->fetched < kRefetchAfter ||
         caller.status().code() != absl::StatusCode::kUnauthenticated) {
@@ -235,9 +235,9 @@ void Gate::IdentifyTerminal(const TerminalClaim& claim, const std::string& full_
   }
   FetchTerminalKeys(claim.terminal_id,
                     [this, claim, full_method, body = std::move(body),
-                     done = std::move(done)](absl::StatusOr<perks::v1::TerminalKeys> keys) mutable {
-                      if (!keys.ok()) return done(keys.status());
-                      done(VerifyWith(claim, full_method, body, *keys));
+                     done = std::move(done)](absl::StatusOr<TerminalPtr> terminal) mutable {
+                      if (!terminal.ok()) return done(terminal.status());
+                      done(VerifyWith(claim, full_method, body, **terminal));
                     });
 }
 

@@ -82,12 +82,18 @@ class Gate {
   void IdentifyBearer(const std::string& bearer, Identified done);
   void IdentifyTerminal(const TerminalClaim& claim, const std::string& full_method,
                         std::string body, Identified done);
-  // Verifies against `keys` and, on success, answers the terminal's caller.
+  // A terminal as the gate keeps it: its keys, and the caller it becomes once verified. Built
+  // once per fetch and shared, so a verified call copies nothing but the caller.
+  struct Terminal {
+    TerminalKeys keys;
+    perks::v1::Caller caller;
+  };
+  using TerminalPtr = std::shared_ptr<const Terminal>;
+  // Verifies against `terminal`'s keys and, on success, answers the terminal's caller.
   absl::StatusOr<perks::v1::Caller> VerifyWith(const TerminalClaim& claim,
                                                const std::string& full_method,
-                                               const std::string& body,
-                                               const perks::v1::TerminalKeys& keys);
-  using KeysDone = absl::AnyInvocable<void(absl::StatusOr<perks::v1::TerminalKeys>)>;
+                                               const std::string& body, const Terminal& terminal);
+  using KeysDone = absl::AnyInvocable<void(absl::StatusOr<TerminalPtr>)>;
   void FetchTerminalKeys(const std::string& terminal_id, KeysDone done);
   absl::Status Permit(const perks::v1::Caller& caller, std::string_view method) const;
   std::string ShortName() const;  // "card" for perks.v1.CardService, for log events
@@ -107,7 +113,7 @@ class Gate {
   std::unique_ptr<perks::v1::AuthService::Stub> auth_;
   std::unique_ptr<perks::v1::MerchantService::Stub> merchant_;
   absl::flat_hash_map<std::string, Cached<perks::v1::Caller>> tokens_;
-  absl::flat_hash_map<std::string, Cached<perks::v1::TerminalKeys>> terminals_;
+  absl::flat_hash_map<std::string, Cached<TerminalPtr>> terminals_;
 };
 
 // Who did it, for the records: "<name> (<token id>)", "terminal <id>", or "service".
