@@ -364,7 +364,9 @@ TEST_F(AccessTest, AdministrativeChangesAreAuditedForTheirCitysAdminsOnly) {
                         HasSubstr("card CreateProgram by 亳州市总工会 李科长"),
                         HasSubstr("card ImportMembers by 亳州市总工会 李科长")));
   for (const auto& e : merchants.entries()) {
-    if (e.method() == "ReviewApplication") EXPECT_THAT(e.target(), HasSubstr("application_id A"));
+    if (e.method() == "ReviewApplication") {
+      EXPECT_THAT(e.target(), HasSubstr("application_id A"));
+    }
   }
 
   // Another city's admin may not read Bozhou's log; its own holds none of Bozhou's changes.
