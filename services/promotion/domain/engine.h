@@ -1,0 +1,183 @@
+// The rule engine: published campaign versions compiled into an index, and the evaluation every
+// checkout asks for. Pure: no disk, no clock, no gRPC. A RuleSet is immutable once compiled; the
+// service swaps in a new one when a campaign is published, paused or ended.
+//
+// How a basket is evaluated (the order is part of the contract):
+//  1. Candidates: the campaigns of the basket's city that name its merchant, plus those that name
+//     no merchant but its category (or no category). Their cost does not grow with the number of
+//     campaigns elsewhere.
+//  2. Each candidate's conditions: category, dates, member tags, minimum spend, then programs,
+//     stores, regions, weekdays, hours (Asia/Shanghai), then limits and budgets (UsageView).
+//     Every candidate that meets them all is "applicable"; its discount is computed on the whole
+//     basket.
+//  3. Exclusive candidates compete within their group: the largest discount wins; ties go to the
+//     higher priority, then the smaller campaign id. Stackable candidates all go on.
+//  4. The winners and the stackable ones apply in order of priority (highest first), then
+//     campaign id, each on what is left to pay after the ones before.
+//  5. Balance payments apply last, on what is left.
+#ifndef PERKS_SERVICES_PROMOTION_DOMAIN_ENGINE_H_
+#define PERKS_SERVICES_PROMOTION_DOMAIN_ENGINE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "perks/v1/promotion.pb.h"
+#include "services/common/calendar.h"
+
+namespace perks::promotion {
+
+using perks::v1::NotAppliedReason;
+
+enum class RuleKind : uint8_t { kThreshold, kPercent, kFixed, kFare, kGrant, kBalancePayment };
+
+// A campaign version ready to evaluate. Built by RuleSet::Compile.
+struct CompiledCampaign {
+  perks::v1::CampaignVersion version;  // the spec as published, for funding and explanations
+  uint32_t index = 0;                  // position in the rule set; campaign ids sort the same way
+  RuleKind kind = RuleKind::kThreshold;
+  bool stackable = false;
+  int32_t group = 0;  // interned exclusive group
+  int32_t priority = 0;
+  // Set when limits, budgets or first use apply: the UsageView is asked.
+  bool needs_usage = false;
+  int64_t member_per_campaign_count = 0;  // grants default to 1
+
+  // Conditions the fast path does not check.
+  absl::flat_hash_set<std::string> programs, stores, regions, categories;
+  uint8_t weekday_mask = 0;  // bit d-1 for weekday d; 0 = every day
+  int32_t day_start_minute = 0, day_end_minute = 0;
+  std::vector<uint32_t> high_tags;  // tag ids >= 64 that also qualify
+
+  const perks::v1::CampaignSpec& spec() const { return version.spec(); }
+  const std::string& id() const { return version.campaign_id(); }
+};
+
+// What limits and budgets allow. The engine asks it only for campaigns with needs_usage.
+class UsageView {
+ public:
+  virtual ~UsageView() = default;
+  // NOT_APPLIED_REASON_UNSPECIFIED if granting `discount_fen` more (with its funding split) to
+  // this basket stays within every limit and budget of `campaign`, and first use holds; else the
+  // first reason it does not.
+  virtual NotAppliedReason Allows(const CompiledCampaign& campaign, const perks::v1::Basket& basket,
+                                  const LocalMoment& local, int64_t discount_fen) const = 0;
+};
+
+struct AppliedDiscount {
+  uint32_t campaign = 0;
+  int64_t amount_fen = 0;        // the discount (for balance payments: the merchant's top-up)
+  int64_t from_balance_fen = 0;  // balance payments: paid from the card's balance
+};
+
+struct Rejection {
+  uint32_t campaign = 0;
+  NotAppliedReason reason = perks::v1::NOT_APPLIED_REASON_UNSPECIFIED;
+};
+
+// One evaluation's answer. Reuse one across calls: its vectors keep their capacity.
+struct EvalResult {
+  int64_t amount_fen = 0;
+  int64_t discount_fen = 0;              // sum of applied[].amount_fen
+  int64_t from_balances_fen = 0;         // sum of applied[].from_balance_fen
+  int64_t to_pay_fen = 0;                // amount - discount - from balances
+  int32_t applicable = 0;                // campaigns whose conditions the basket met (step 2)
+  std::vector<AppliedDiscount> applied;  // in the order applied
+  std::vector<Rejection> rejected;       // only when asked to explain
+
+  // Working space, kept between calls.
+  struct Candidate {
+    uint32_t campaign;
+    int64_t amount_fen;
+  };
+  std::vector<Candidate> candidates;
+  std::vector<Candidate> balance_candidates;
+  std::vector<int32_t> group_best;  // per group: index into candidates, or -1
+  std::vector<int32_t> groups_touched;
+};
+
+struct GrantAnswer {
+  std::vector<AppliedDiscount> granted;  // amount_fen: the grant
+  std::vector<Rejection> rejected;
+};
+
+class RuleSet {
+ public:
+  struct Input {
+    perks::v1::CampaignVersion version;
+    bool paused = false;  // paused and ended campaigns are kept out of the index
+    bool ended = false;
+  };
+
+  // Compiles the published versions. INVALID_ARGUMENT if one is not a valid spec or a campaign
+  // id appears twice.
+  static absl::StatusOr<std::shared_ptr<const RuleSet>> Compile(std::vector<Input> campaigns);
+
+  // Evaluates `basket` (step 1-5 above) into `out`. `usage` may be null: limits are then not
+  // checked (previews). With `explain`, candidates that did not apply are listed with the reason.
+  void Evaluate(const perks::v1::Basket& basket, const UsageView* usage, bool explain,
+                EvalResult& out) const;
+
+  // The grants `event` earns the member in `member` (tenant, program, tags, member id;
+  // at_unix_ms), optionally only from `campaign_id`.
+  GrantAnswer EvaluateGrants(perks::v1::GrantEvent event, const perks::v1::Basket& member,
+                             int64_t claim_fen, const std::string& campaign_id,
+                             const UsageView* usage) const;
+
+  size_t size() const { return campaigns_.size(); }
+  const CompiledCampaign& campaign(uint32_t index) const { return *campaigns_[index]; }
+  // The campaign with this id, or null.
+  const CompiledCampaign* Find(std::string_view campaign_id) const;
+
+  // The proto answer: discounts with titles and funding, and explanations for people.
+  void ToProto(const perks::v1::Basket& basket, const EvalResult& result,
+               perks::v1::Evaluation* out) const;
+  std::string Explain(const CompiledCampaign& c, NotAppliedReason reason,
+                      const perks::v1::Basket& basket) const;
+
+ private:
+  // A candidate as the fast path sees it: one cache-friendly record per campaign and index key.
+  struct Slot {
+    int64_t starts_ms;
+    int64_t ends_ms;
+    int64_t min_fen;    // the most of the minimum spend and the rule's own threshold
+    uint64_t tags_any;  // bit per tag id < 64; 0 = anyone
+    int32_t category;   // interned; -1 = any; -2 = several (checked on the slow path)
+    uint32_t campaign;
+    int64_t p1, p2, p3;  // the rule's numbers, see Discount()
+    RuleKind kind;
+    bool per_multiple;  // threshold: p1 off for every full p2
+    bool tags_slow;     // tag ids >= 64 qualify too: the slow path checks tags
+    bool slow;          // more conditions on the CompiledCampaign
+  };
+  struct TenantIndex {
+    absl::flat_hash_map<std::string, std::vector<Slot>> by_merchant;
+    absl::flat_hash_map<int32_t, std::vector<Slot>> by_category;  // -1: every category
+    std::vector<uint32_t> grants;
+  };
+
+  static int64_t Discount(const Slot& s, int64_t amount_fen);
+  NotAppliedReason SlowCheck(const CompiledCampaign& c, const perks::v1::Basket& basket,
+                             uint64_t tags, const LocalMoment& local) const;
+  void Scan(const std::vector<Slot>& slots, const perks::v1::Basket& basket, int32_t category,
+            uint64_t tags, std::optional<LocalMoment>& local, const UsageView* usage, bool explain,
+            EvalResult& out) const;
+  void Stack(const perks::v1::Basket& basket, bool explain, EvalResult& out) const;
+  bool Better(const EvalResult::Candidate& a, const EvalResult::Candidate& b) const;
+
+  std::vector<std::unique_ptr<CompiledCampaign>> campaigns_;  // sorted by campaign id
+  std::vector<Slot> slots_by_campaign_;                       // each campaign's slot template
+  absl::flat_hash_map<std::string, TenantIndex> tenants_;
+  absl::flat_hash_map<std::string, uint32_t> tag_ids_;
+  absl::flat_hash_map<std::string, int32_t> category_ids_;
+  int32_t groups_ = 1;
+};
+
+}  // namespace perks::promotion
+
+#endif  // PERKS_SERVICES_PROMOTION_DOMAIN_ENGINE_H_
