@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libasio-dev libgtest-dev libgmock-dev libabsl-dev
-  libssl-dev libcli11-dev nlohmann-json3-dev libfccp-dev tzdata
+  libssl-dev libcli11-dev nlohmann-json3-dev libfccp-dev tzdata libyaml-cpp-dev
 )
 
 missing=()

@@ -16,7 +16,6 @@ namespace {
 using perks::v1::Basket;
 using perks::v1::CampaignSpec;
 
-constexpr int64_t kOpenEnd = std::numeric_limits<int64_t>::max();
 constexpr int32_t kAnyCategory = -1;
 constexpr int32_t kSeveralCategories = -2;
 constexpr int32_t kUnknownCategory = -3;  // a basket category no campaign names
@@ -94,8 +93,8 @@ absl::StatusOr<std::shared_ptr<const RuleSet>> RuleSet::Compile(std::vector<Inpu
     Slot slot{};
     slot.campaign = c->index;
     slot.kind = c->kind;
-    slot.starts_ms = spec.starts_at_unix_ms();
-    slot.ends_ms = spec.ends_at_unix_ms() == 0 ? kOpenEnd : spec.ends_at_unix_ms();
+    slot.starts_ms = StartsAtMs(spec);
+    slot.ends_ms = EndsAtMs(spec);
     slot.min_fen = e.min_spend_fen();
     for (const std::string& tag : e.member_tags_any()) {
       auto [it, added] = set->tag_ids_.try_emplace(tag, set->tag_ids_.size());

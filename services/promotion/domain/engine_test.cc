@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "gtest/gtest.h"
+#include "services/promotion/domain/spec.h"
 
 namespace perks::promotion {
 namespace {
@@ -207,8 +208,8 @@ TEST(EngineTest, WeekdaysAndHoursAreShanghaiTime) {
 
 TEST(EngineTest, DatesProgramsStoresAndRegionsAreChecked) {
   CampaignSpec s = Percent("special", 1000);
-  s.set_starts_at_unix_ms(kNoon);
-  s.set_ends_at_unix_ms(kNoon + 1000);
+  *s.mutable_starts_at() = TimestampFromMs(kNoon);
+  *s.mutable_ends_at() = TimestampFromMs(kNoon + 1000);
   s.mutable_eligibility()->add_program_ids("bozhou-member");
   s.mutable_eligibility()->add_store_ids("store-1");
   s.mutable_eligibility()->add_regions("qiaocheng");

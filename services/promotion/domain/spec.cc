@@ -1,10 +1,13 @@
 #include "services/promotion/domain/spec.h"
 
+#include <limits>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/util/time_util.h"
 #include "services/common/money.h"
 #include "services/common/personal.h"
 #include "services/promotion/domain/funding.h"
@@ -142,14 +145,34 @@ absl::Status ValidateSpec(const CampaignSpec& spec) {
   if (spec.title().empty() || spec.title().size() > 200) {
     return Bad("title: what members and admins see, 1-200 bytes");
   }
-  if (spec.starts_at_unix_ms() < 0 ||
-      (spec.ends_at_unix_ms() != 0 && spec.ends_at_unix_ms() <= spec.starts_at_unix_ms())) {
-    return Bad("starts_at_unix_ms/ends_at_unix_ms: the end (exclusive) comes after the start");
+  for (const auto* t : {&spec.starts_at(), &spec.ends_at(), &spec.grant().expires_at()}) {
+    // From 1970 to the year 9999, as RFC 3339 allows.
+    if (t->seconds() < 0 || t->seconds() > 253'402'300'799 || t->nanos() < 0 ||
+        t->nanos() > 999'999'999) {
+      return Bad("starts_at/ends_at/expires_at: a time such as 2026-12-01T00:00:00+08:00");
+    }
+  }
+  if (EndsAtMs(spec) <= StartsAtMs(spec)) {
+    return Bad("starts_at/ends_at: the end (exclusive) comes after the start");
   }
   if (absl::Status s = ValidateRule(spec); !s.ok()) return s;
   if (absl::Status s = ValidateEligibility(spec.eligibility()); !s.ok()) return s;
   if (absl::Status s = ValidateFunding(spec.funding()); !s.ok()) return s;
   return ValidateLimits(spec);
+}
+
+int64_t StartsAtMs(const CampaignSpec& spec) {
+  return google::protobuf::util::TimeUtil::TimestampToMilliseconds(spec.starts_at());
+}
+
+int64_t EndsAtMs(const CampaignSpec& spec) {
+  return spec.has_ends_at()
+             ? google::protobuf::util::TimeUtil::TimestampToMilliseconds(spec.ends_at())
+             : std::numeric_limits<int64_t>::max();
+}
+
+google::protobuf::Timestamp TimestampFromMs(int64_t unix_ms) {
+  return google::protobuf::util::TimeUtil::MillisecondsToTimestamp(unix_ms);
 }
 
 std::string SpecSha256(const perks::v1::CampaignSpec& spec) {

@@ -10,7 +10,7 @@ perks::v1::CampaignSpec Valid() {
   s.set_campaign_id("bozhou-supermarket-100-30");
   s.set_tenant_id("bozhou");
   s.set_title("Supermarkets: spend 100 save 30");
-  s.set_starts_at_unix_ms(1);
+  *s.mutable_starts_at() = TimestampFromMs(1000);
   s.mutable_threshold()->set_min_fen(10000);
   s.mutable_threshold()->set_off_fen(3000);
   auto* f = s.add_funding();
@@ -29,7 +29,7 @@ TEST(SpecTest, EachMistakeNamesItsField) {
       {[](auto& s) { s.set_campaign_id("Bad Id"); }, "campaign_id"},
       {[](auto& s) { s.set_tenant_id(""); }, "tenant_id"},
       {[](auto& s) { s.set_title(""); }, "title"},
-      {[](auto& s) { s.set_ends_at_unix_ms(1); }, "ends_at_unix_ms"},
+      {[](auto& s) { *s.mutable_ends_at() = TimestampFromMs(1000); }, "ends_at"},
       {[](auto& s) { s.mutable_threshold()->set_off_fen(20000); }, "threshold.off_fen"},
       {[](auto& s) { s.mutable_percent()->set_off_bp(10001); }, "percent.off_bp"},
       {[](auto& s) { s.mutable_fare()->set_pay_bp(10000); }, "fare.pay_bp"},
