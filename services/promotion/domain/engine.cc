@@ -53,6 +53,10 @@ absl::StatusOr<std::shared_ptr<const RuleSet>> RuleSet::Compile(std::vector<Inpu
   std::sort(inputs.begin(), inputs.end(), [](const Input& a, const Input& b) {
     return a.version.campaign_id() < b.version.campaign_id();
   });
+  if (inputs.size() > kCampaignsMax) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("at most ", kCampaignsMax, " campaigns can be published at once"));
+  }
   auto set = std::shared_ptr<RuleSet>(new RuleSet());
   absl::flat_hash_map<std::string, int32_t> groups;
   groups[""] = 0;
@@ -91,7 +95,6 @@ absl::StatusOr<std::shared_ptr<const RuleSet>> RuleSet::Compile(std::vector<Inpu
     c->day_end_minute = e.day_end_minute();
 
     Slot slot{};
-    slot.campaign = c->index;
     slot.kind = c->kind;
     slot.starts_ms = StartsAtMs(spec);
     slot.ends_ms = EndsAtMs(spec);
@@ -99,36 +102,41 @@ absl::StatusOr<std::shared_ptr<const RuleSet>> RuleSet::Compile(std::vector<Inpu
     for (const std::string& tag : e.member_tags_any()) {
       auto [it, added] = set->tag_ids_.try_emplace(tag, set->tag_ids_.size());
       if (it->second < 64) {
-        slot.tags_any |= uint64_t{1} << it->second;
+        slot.low_tags |= uint64_t{1} << it->second;
       } else {
         c->high_tags.push_back(it->second);
       }
     }
-    slot.tags_slow = !c->high_tags.empty();
+    slot.tags_slow = !c->high_tags.empty() || slot.low_tags > 0xffffffffu;
+    slot.cap_fen = std::numeric_limits<int64_t>::max();
     switch (c->kind) {
       case RuleKind::kThreshold:
-        slot.p1 = spec.threshold().off_fen();
-        slot.p2 = spec.threshold().min_fen();
-        slot.p3 = spec.threshold().cap_fen();
+        slot.off_fen = spec.threshold().off_fen();
+        slot.rule_min_fen = spec.threshold().min_fen();
         slot.per_multiple = spec.threshold().per_multiple();
+        if (spec.threshold().cap_fen() > 0) slot.cap_fen = spec.threshold().cap_fen();
         slot.min_fen = std::max(slot.min_fen, spec.threshold().min_fen());
         break;
       case RuleKind::kPercent:
-        slot.p1 = spec.percent().off_bp();
-        slot.p3 = spec.percent().cap_fen();
+        slot.rate_bp = static_cast<int32_t>(spec.percent().off_bp());
+        if (spec.percent().cap_fen() > 0) slot.cap_fen = spec.percent().cap_fen();
         break;
       case RuleKind::kFixed:
-        slot.p1 = spec.fixed().off_fen();
+        slot.off_fen = spec.fixed().off_fen();
         break;
       case RuleKind::kFare:
-        slot.p1 = spec.fare().pay_bp();
+        // amount - ceil(amount * pay / 10000) == floor(amount * (10000 - pay) / 10000): the
+        // member never pays less than the ratio says.
+        slot.rate_bp = static_cast<int32_t>(10000 - spec.fare().pay_bp());
         break;
       case RuleKind::kBalancePayment:
-        slot.p1 = spec.balance_payment().topup_bp();
-        break;
       case RuleKind::kGrant:
-        break;
+        break;  // no discount of their own on the fast path
     }
+    slot.stackable = c->stackable;
+    slot.group = c->group;
+    slot.priority = c->priority;
+    slot.needs_usage = c->needs_usage;
     if (e.categories_size() == 0) {
       slot.category = kAnyCategory;
     } else if (e.categories_size() == 1) {
@@ -140,30 +148,85 @@ absl::StatusOr<std::shared_ptr<const RuleSet>> RuleSet::Compile(std::vector<Inpu
         set->category_ids_.try_emplace(cat, set->category_ids_.size());
       }
     }
-    slot.slow = !c->programs.empty() || !c->stores.empty() || !c->regions.empty() ||
+
+    // The scan's narrow copy: necessary conditions, exact unless noted in `slow`.
+    constexpr int64_t kU32 = std::numeric_limits<uint32_t>::max();
+    Hot hot{};
+    hot.info.campaign = c->index;
+    hot.starts_s = static_cast<uint32_t>(std::min(slot.starts_ms / 1000, kU32));
+    hot.ends_s = static_cast<uint32_t>(std::min(
+        slot.ends_ms == std::numeric_limits<int64_t>::max() ? kU32 : (slot.ends_ms + 999) / 1000,
+        kU32));
+    hot.min_fen = static_cast<uint32_t>(std::min(slot.min_fen, kU32));
+    hot.tags_any = slot.tags_slow ? 0 : static_cast<uint32_t>(slot.low_tags);
+    bool inexact = slot.starts_ms % 1000 != 0 || slot.starts_ms / 1000 >= kU32 ||
+                   (slot.ends_ms != std::numeric_limits<int64_t>::max() &&
+                    (slot.ends_ms % 1000 != 0 || slot.ends_ms / 1000 >= kU32)) ||
+                   slot.min_fen >= kU32;
+    slot.slow = inexact || !c->programs.empty() || !c->stores.empty() || !c->regions.empty() ||
                 slot.category == kSeveralCategories || c->weekday_mask != 0 ||
                 c->day_start_minute != 0 || c->day_end_minute != 0 || slot.tags_slow;
-    set->slots_by_campaign_.push_back(slot);
+    bool linear = c->kind == RuleKind::kPercent || c->kind == RuleKind::kFixed ||
+                  c->kind == RuleKind::kFare ||
+                  (c->kind == RuleKind::kThreshold && !slot.per_multiple);
+    hot.info.simple = linear && !slot.slow && !slot.needs_usage && !slot.stackable &&
+                      slot.group == 0 && slot.priority >= -128 && slot.priority <= 127 &&
+                      slot.off_fen < kU32 &&
+                      (slot.cap_fen == std::numeric_limits<int64_t>::max() || slot.cap_fen < kU32);
+    if (hot.info.simple) {
+      hot.info.off_fen = static_cast<uint32_t>(slot.off_fen);
+      hot.info.cap_fen = slot.cap_fen == std::numeric_limits<int64_t>::max()
+                             ? std::numeric_limits<uint32_t>::max()
+                             : static_cast<uint32_t>(slot.cap_fen);
+      hot.info.rate_bp = static_cast<uint16_t>(slot.rate_bp);
+      hot.info.priority = static_cast<int8_t>(slot.priority);
+    }
+    set->slots_.push_back(slot);
 
     if (!in.paused && !in.ended) {
       TenantIndex& t = set->tenants_[spec.tenant_id()];
+      auto add = [&hot](Bucket& b) { b.Add(hot); };
       if (c->kind == RuleKind::kGrant) {
         t.grants.push_back(c->index);
       } else if (e.merchant_ids_size() > 0) {
-        for (const std::string& m : e.merchant_ids()) t.by_merchant[m].push_back(slot);
-      } else if (slot.category >= 0) {
-        t.by_category[slot.category].push_back(slot);
+        for (const std::string& m : e.merchant_ids()) {
+          std::vector<Bucket>& buckets = t.by_merchant[m];
+          auto b = std::find_if(buckets.begin(), buckets.end(),
+                                [&](const Bucket& x) { return x.category == slot.category; });
+          if (b == buckets.end()) b = buckets.insert(buckets.end(), Bucket{slot.category, {}});
+          add(*b);
+        }
       } else if (slot.category == kSeveralCategories) {
         for (const std::string& cat : e.categories()) {
-          t.by_category[set->category_ids_.at(cat)].push_back(slot);
+          int32_t id = set->category_ids_.at(cat);
+          add(t.by_category.try_emplace(id, Bucket{id, {}}).first->second);
         }
       } else {
-        t.by_category[kAnyCategory].push_back(slot);
+        add(t.by_category.try_emplace(slot.category, Bucket{slot.category, {}}).first->second);
       }
     }
     set->campaigns_.push_back(std::move(c));
   }
+  for (auto& [tenant, index] : set->tenants_) {
+    for (auto& [merchant, buckets] : index.by_merchant) {
+      for (Bucket& b : buckets) b.Finish();
+    }
+    for (auto& [category, b] : index.by_category) b.Finish();
+  }
   return std::shared_ptr<const RuleSet>(std::move(set));
+}
+
+void RuleSet::Bucket::Finish() {
+  std::stable_sort(pending.begin(), pending.end(),
+                   [](const Hot& a, const Hot& b) { return a.min_fen < b.min_fen; });
+  for (const Hot& h : pending) {
+    starts_s.push_back(h.starts_s);
+    ends_s.push_back(h.ends_s);
+    min_fen.push_back(h.min_fen);
+    tags_any.push_back(h.tags_any);
+    info.push_back(h.info);
+  }
+  pending = {};
 }
 
 const CompiledCampaign* RuleSet::Find(std::string_view campaign_id) const {
@@ -173,40 +236,14 @@ const CompiledCampaign* RuleSet::Find(std::string_view campaign_id) const {
   return it != campaigns_.end() && (*it)->id() == campaign_id ? it->get() : nullptr;
 }
 
-// The discount of one rule on `amount_fen`, never more than the amount:
-//   threshold: from p2 on, p1 off once, or p1 for every full p2 (per_multiple); at most p3
-//              (0 = no cap)
-//   percent:   floor(amount * p1 / 10000), at most p3
-//   fixed:     p1
-//   fare:      the member pays ceil(amount * p1 / 10000); the rest is the discount
-int64_t RuleSet::Discount(const Slot& s, int64_t amount_fen) {
-  int64_t d = 0;
-  switch (s.kind) {
-    case RuleKind::kThreshold:
-      if (amount_fen < s.p2) return 0;
-      d = s.per_multiple ? (amount_fen / s.p2) * s.p1 : s.p1;
-      if (s.p3 > 0) d = std::min(d, s.p3);
-      break;
-    case RuleKind::kPercent:
-      d = amount_fen * s.p1 / 10000;
-      if (s.p3 > 0) d = std::min(d, s.p3);
-      break;
-    case RuleKind::kFixed:
-      d = s.p1;
-      break;
-    case RuleKind::kFare:
-      d = amount_fen - (amount_fen * s.p1 + 9999) / 10000;
-      break;
-    case RuleKind::kGrant:
-    case RuleKind::kBalancePayment:
-      return 0;
-  }
-  return std::min(d, amount_fen);
-}
-
 NotAppliedReason RuleSet::SlowCheck(const CompiledCampaign& c, const Basket& basket, uint64_t tags,
                                     const LocalMoment& local) const {
-  if (!c.high_tags.empty() && (slots_by_campaign_[c.index].tags_any & tags) == 0) {
+  const Slot& s = slots_[c.index];
+  if (basket.at_unix_ms() < s.starts_ms || basket.at_unix_ms() >= s.ends_ms) {
+    return perks::v1::NOT_APPLIED_OUTSIDE_DATES;
+  }
+  if (basket.amount_fen() < s.min_fen) return perks::v1::NOT_APPLIED_MIN_SPEND;
+  if (s.tags_slow && (s.low_tags & tags) == 0) {
     bool any = false;
     for (const std::string& tag : basket.member_tags()) {
       auto it = tag_ids_.find(tag);
@@ -239,57 +276,123 @@ NotAppliedReason RuleSet::SlowCheck(const CompiledCampaign& c, const Basket& bas
   return perks::v1::NOT_APPLIED_REASON_UNSPECIFIED;
 }
 
-void RuleSet::Scan(const std::vector<Slot>& slots, const Basket& basket, int32_t category,
-                   uint64_t tags, std::optional<LocalMoment>& local, const UsageView* usage,
-                   bool explain, EvalResult& out) const {
-  const int64_t at = basket.at_unix_ms();
+// A campaign whose dates, tags and minimum spend the basket meets: the rest of its conditions,
+// then it becomes a candidate.
+void RuleSet::Accept(uint32_t ci, const Basket& basket, uint64_t tags,
+                     std::optional<LocalMoment>& local, const UsageView* usage, bool explain,
+                     EvalResult& out) const {
+  const Slot& s = slots_[ci];
   const int64_t amount = basket.amount_fen();
-  auto reject = [&](uint32_t campaign, NotAppliedReason reason) {
-    if (explain) out.rejected.push_back({campaign, reason});
-  };
-  for (const Slot& s : slots) {
-    if (s.category >= 0 && s.category != category) {
-      reject(s.campaign, perks::v1::NOT_APPLIED_CATEGORY);
-      continue;
+  if (s.slow || (usage != nullptr && s.needs_usage)) {
+    const CompiledCampaign& c = *campaigns_[ci];
+    if (!local) local = ToShanghai(absl::FromUnixMillis(basket.at_unix_ms()));
+    NotAppliedReason why =
+        s.slow ? SlowCheck(c, basket, tags, *local) : perks::v1::NOT_APPLIED_REASON_UNSPECIFIED;
+    if (why == perks::v1::NOT_APPLIED_REASON_UNSPECIFIED && usage != nullptr && s.needs_usage) {
+      why = usage->Allows(c, basket, *local, Discount(s, amount));
     }
-    if (at < s.starts_ms || at >= s.ends_ms) {
-      reject(s.campaign, perks::v1::NOT_APPLIED_OUTSIDE_DATES);
-      continue;
+    if (why != perks::v1::NOT_APPLIED_REASON_UNSPECIFIED) {
+      if (explain) out.rejected.push_back({ci, why});
+      return;
     }
-    if (s.tags_any != 0 && !s.tags_slow && (s.tags_any & tags) == 0) {
-      reject(s.campaign, perks::v1::NOT_APPLIED_MEMBER_TAGS);
-      continue;
-    }
-    if (amount < s.min_fen) {
-      reject(s.campaign, perks::v1::NOT_APPLIED_MIN_SPEND);
-      continue;
-    }
-    if (s.slow || (usage != nullptr && campaigns_[s.campaign]->needs_usage)) {
-      const CompiledCampaign& c = *campaigns_[s.campaign];
-      if (!local) local = ToShanghai(absl::FromUnixMillis(at));
-      NotAppliedReason why =
-          s.slow ? SlowCheck(c, basket, tags, *local) : perks::v1::NOT_APPLIED_REASON_UNSPECIFIED;
-      if (why == perks::v1::NOT_APPLIED_REASON_UNSPECIFIED && usage != nullptr && c.needs_usage) {
-        why = usage->Allows(c, basket, *local, Discount(s, amount));
-      }
-      if (why != perks::v1::NOT_APPLIED_REASON_UNSPECIFIED) {
-        reject(s.campaign, why);
-        continue;
-      }
-    }
-    ++out.applicable;
-    if (s.kind == RuleKind::kBalancePayment) {
-      out.balance_candidates.push_back({s.campaign, 0});
-    } else {
-      out.candidates.push_back({s.campaign, Discount(s, amount)});
-    }
+  }
+  ++out.applicable;
+  if (s.kind == RuleKind::kBalancePayment) {
+    out.balance_candidates.push_back({ci, s.group, s.priority, s.stackable, 0});
+  } else {
+    out.candidates.push_back({ci, s.group, s.priority, s.stackable, Discount(s, amount)});
   }
 }
 
-bool RuleSet::Better(const EvalResult::Candidate& a, const EvalResult::Candidate& b) const {
+void RuleSet::Scan(const Bucket& bucket, const Basket& basket, int32_t category, uint64_t tags,
+                   std::optional<LocalMoment>& local, const UsageView* usage, bool explain,
+                   EvalResult& out) const {
+  const int64_t at = basket.at_unix_ms();
+  const int64_t amount = basket.amount_fen();
+  // Evaluate() has refused at < 0; beyond 2106 the narrow copies say "maybe" and Slot decides.
+  const uint32_t at_s =
+      static_cast<uint32_t>(std::min<int64_t>(at / 1000, std::numeric_limits<uint32_t>::max()));
+  const uint32_t amount32 =
+      static_cast<uint32_t>(std::min<int64_t>(amount, std::numeric_limits<uint32_t>::max()));
+  const uint32_t tags32 = static_cast<uint32_t>(tags);
+  const size_t n = bucket.info.size();
+  const uint32_t* starts = bucket.starts_s.data();
+  const uint32_t* ends = bucket.ends_s.data();
+  const uint32_t* mins = bucket.min_fen.data();
+  const uint32_t* tag_sets = bucket.tags_any.data();
+  if (explain) {
+    // The same tests in the same order, saying which one failed.
+    for (size_t i = 0; i < n; ++i) {
+      NotAppliedReason why = perks::v1::NOT_APPLIED_REASON_UNSPECIFIED;
+      if (bucket.category >= 0 && bucket.category != category) {
+        why = perks::v1::NOT_APPLIED_CATEGORY;
+      } else if (at_s < starts[i] || at_s >= ends[i]) {
+        why = perks::v1::NOT_APPLIED_OUTSIDE_DATES;
+      } else if (tag_sets[i] != 0 && (tag_sets[i] & tags32) == 0) {
+        why = perks::v1::NOT_APPLIED_MEMBER_TAGS;
+      } else if (amount32 < mins[i]) {
+        why = perks::v1::NOT_APPLIED_MIN_SPEND;
+      }
+      if (why != perks::v1::NOT_APPLIED_REASON_UNSPECIFIED) {
+        out.rejected.push_back({bucket.info[i].campaign, why});
+      } else {
+        Accept(bucket.info[i].campaign, basket, tags, local, usage, explain, out);
+      }
+    }
+    return;
+  }
+  if (bucket.category >= 0 && bucket.category != category) return;
+  // Only campaigns whose minimum the basket meets: they come first.
+  const size_t m = static_cast<size_t>(std::upper_bound(mins, mins + n, amount32) - mins);
+  // At a merchant with many campaigns, which ones pass is not predictable: the conditions are
+  // tested without branches (pass 1, vectorized), the passing ones listed (pass 2), and only
+  // those read further (pass 3).
+  if (out.pass_mask.size() < m) {
+    out.pass_mask.resize(m);
+    out.passed.resize(m);
+  }
+  uint32_t* mask = out.pass_mask.data();
+  for (size_t i = 0; i < m; ++i) {
+    mask[i] = static_cast<uint32_t>(at_s >= starts[i]) & static_cast<uint32_t>(at_s < ends[i]) &
+              (static_cast<uint32_t>(tag_sets[i] == 0) |
+               static_cast<uint32_t>((tag_sets[i] & tags32) != 0));
+  }
+  uint32_t* passed = out.passed.data();
+  size_t k = 0;
+  for (size_t i = 0; i < m; ++i) {
+    passed[k] = static_cast<uint32_t>(i);
+    k += mask[i];
+  }
+  // Simple campaigns are settled here: counted, and the best kept. The key orders by discount,
+  // then priority, then the smaller campaign index.
+  int64_t best_key = -1;
+  int32_t simple = 0;
+  for (size_t j = 0; j < k; ++j) {
+    const Hot::Info& f = bucket.info[passed[j]];
+    if (!f.simple) {
+      Accept(f.campaign, basket, tags, local, usage, explain, out);
+      continue;
+    }
+    ++simple;
+    int64_t cap = f.cap_fen == std::numeric_limits<uint32_t>::max()
+                      ? std::numeric_limits<int64_t>::max()
+                      : static_cast<int64_t>(f.cap_fen);
+    int64_t d = std::min(std::min(amount * f.rate_bp / 10000 + f.off_fen, cap), amount);
+    int64_t key = (d << 28) | (static_cast<int64_t>(f.priority + 128) << 20) |
+                  static_cast<int64_t>(kCampaignsMax - f.campaign);
+    best_key = std::max(best_key, key);
+  }
+  out.applicable += simple;
+  if (best_key >= 0) {
+    out.candidates.push_back({static_cast<uint32_t>(kCampaignsMax - (best_key & kCampaignsMax)), 0,
+                              static_cast<int32_t>((best_key >> 20) & 0xff) - 128, false,
+                              best_key >> 28});
+  }
+}
+
+bool RuleSet::Better(const EvalResult::Candidate& a, const EvalResult::Candidate& b) {
   if (a.amount_fen != b.amount_fen) return a.amount_fen > b.amount_fen;
-  int32_t pa = campaigns_[a.campaign]->priority, pb = campaigns_[b.campaign]->priority;
-  if (pa != pb) return pa > pb;
+  if (a.priority != b.priority) return a.priority > b.priority;
   return a.campaign < b.campaign;
 }
 
@@ -300,12 +403,11 @@ void RuleSet::Stack(const Basket& basket, bool explain, EvalResult& out) const {
   if (out.group_best.size() < static_cast<size_t>(groups_)) out.group_best.assign(groups_, -1);
   out.groups_touched.clear();
   for (size_t i = 0; i < cands.size(); ++i) {
-    const CompiledCampaign& c = *campaigns_[cands[i].campaign];
-    if (c.stackable) continue;
-    int32_t& best = out.group_best[c.group];
+    if (cands[i].stackable) continue;
+    int32_t& best = out.group_best[cands[i].group];
     if (best < 0) {
       best = static_cast<int32_t>(i);
-      out.groups_touched.push_back(c.group);
+      out.groups_touched.push_back(cands[i].group);
     } else if (Better(cands[i], cands[best])) {
       if (explain) out.rejected.push_back({cands[best].campaign, perks::v1::NOT_APPLIED_BEATEN});
       best = static_cast<int32_t>(i);
@@ -314,23 +416,23 @@ void RuleSet::Stack(const Basket& basket, bool explain, EvalResult& out) const {
     }
   }
   for (size_t i = 0; i < cands.size(); ++i) {
-    const CompiledCampaign& c = *campaigns_[cands[i].campaign];
-    if (c.stackable || out.group_best[c.group] == static_cast<int32_t>(i)) cands[kept++] = cands[i];
+    if (cands[i].stackable || out.group_best[cands[i].group] == static_cast<int32_t>(i)) {
+      cands[kept++] = cands[i];
+    }
   }
   cands.resize(kept);
   for (int32_t g : out.groups_touched) out.group_best[g] = -1;
 
   // Step 4: in order of priority, then campaign id, each on what is left.
   if (cands.size() > 1) {
-    std::sort(cands.begin(), cands.end(), [this](const auto& a, const auto& b) {
-      int32_t pa = campaigns_[a.campaign]->priority, pb = campaigns_[b.campaign]->priority;
-      return pa != pb ? pa > pb : a.campaign < b.campaign;
+    std::sort(cands.begin(), cands.end(), [](const auto& a, const auto& b) {
+      return a.priority != b.priority ? a.priority > b.priority : a.campaign < b.campaign;
     });
   }
   int64_t left = basket.amount_fen();
   for (const auto& cand : cands) {
-    const Slot& s = slots_by_campaign_[cand.campaign];
-    int64_t d = left == basket.amount_fen() ? cand.amount_fen : Discount(s, left);
+    int64_t d =
+        left == basket.amount_fen() ? cand.amount_fen : Discount(slots_[cand.campaign], left);
     if (d <= 0) {
       if (explain) out.rejected.push_back({cand.campaign, perks::v1::NOT_APPLIED_NOTHING_LEFT});
       continue;
@@ -382,7 +484,7 @@ void RuleSet::Evaluate(const Basket& basket, const UsageView* usage, bool explai
   out.rejected.clear();
   out.candidates.clear();
   out.balance_candidates.clear();
-  if (basket.amount_fen() <= 0) return;
+  if (basket.amount_fen() <= 0 || basket.at_unix_ms() < 0) return;
   auto tenant = tenants_.find(basket.tenant_id());
   if (tenant == tenants_.end()) return;
   const TenantIndex& t = tenant->second;
@@ -398,7 +500,7 @@ void RuleSet::Evaluate(const Basket& basket, const UsageView* usage, bool explai
   }
   std::optional<LocalMoment> local;
   if (auto m = t.by_merchant.find(basket.merchant_id()); m != t.by_merchant.end()) {
-    Scan(m->second, basket, category, tags, local, usage, explain, out);
+    for (const Bucket& b : m->second) Scan(b, basket, category, tags, local, usage, explain, out);
   }
   if (category >= 0) {
     if (auto c = t.by_category.find(category); c != t.by_category.end()) {
@@ -423,17 +525,17 @@ GrantAnswer RuleSet::EvaluateGrants(perks::v1::GrantEvent event, const Basket& m
     const CompiledCampaign& c = *campaigns_[i];
     const auto& g = c.spec().grant();
     if (g.event() != event || (!campaign_id.empty() && c.id() != campaign_id)) continue;
-    const Slot& s = slots_by_campaign_[i];
+    const Slot& s = slots_[i];
     auto reject = [&](NotAppliedReason r) { answer.rejected.push_back({i, r}); };
     if (member.at_unix_ms() < s.starts_ms || member.at_unix_ms() >= s.ends_ms) {
       reject(perks::v1::NOT_APPLIED_OUTSIDE_DATES);
       continue;
     }
-    bool tag_ok = s.tags_any == 0;
+    bool tag_ok = slots_[i].low_tags == 0 && !slots_[i].tags_slow;
     for (const std::string& tag : member.member_tags()) {
       auto it = tag_ids_.find(tag);
       if (it == tag_ids_.end()) continue;
-      if ((it->second < 64 && (s.tags_any >> it->second & 1)) ||
+      if ((it->second < 64 && (slots_[i].low_tags >> it->second & 1)) ||
           std::find(c.high_tags.begin(), c.high_tags.end(), it->second) != c.high_tags.end()) {
         tag_ok = true;
       }
@@ -488,7 +590,7 @@ std::string RuleSet::Explain(const CompiledCampaign& c, NotAppliedReason reason,
           spec.eligibility().day_start_minute() % 60, spec.eligibility().day_end_minute() / 60,
           spec.eligibility().day_end_minute() % 60);
     case perks::v1::NOT_APPLIED_MIN_SPEND:
-      return absl::StrCat("spend at least ", FormatYuan(slots_by_campaign_[c.index].min_fen),
+      return absl::StrCat("spend at least ", FormatYuan(slots_[c.index].min_fen),
                           " yuan (this purchase: ", FormatYuan(basket.amount_fen()), ")");
     case perks::v1::NOT_APPLIED_FIRST_USE:
       return "only for a member's first use";

@@ -18,6 +18,7 @@
 #ifndef PERKS_SERVICES_PROMOTION_DOMAIN_ENGINE_H_
 #define PERKS_SERVICES_PROMOTION_DOMAIN_ENGINE_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -93,12 +94,17 @@ struct EvalResult {
   // Working space, kept between calls.
   struct Candidate {
     uint32_t campaign;
+    int32_t group;
+    int32_t priority;
+    bool stackable;
     int64_t amount_fen;
   };
   std::vector<Candidate> candidates;
   std::vector<Candidate> balance_candidates;
   std::vector<int32_t> group_best;  // per group: index into candidates, or -1
   std::vector<int32_t> groups_touched;
+  std::vector<uint32_t> passed;
+  std::vector<uint32_t> pass_mask;
 };
 
 struct GrantAnswer {
@@ -141,37 +147,91 @@ class RuleSet {
                       const perks::v1::Basket& basket) const;
 
  private:
-  // A candidate as the fast path sees it: one cache-friendly record per campaign and index key.
+  // What the scan of a bucket reads for a campaign. The narrow fields are necessary conditions
+  // (whole seconds, amounts up to 42.9 million yuan, the first 32 tags); where they are not
+  // exact, or the campaign needs more than them, `simple` is false and the campaign's Slot
+  // decides.
+  struct Hot {
+    uint32_t starts_s;  // floor(starts_ms / 1000)
+    uint32_t ends_s;    // ceil(ends_ms / 1000), at most UINT32_MAX
+    uint32_t min_fen;  // the most of the minimum spend and the rule's threshold, at most UINT32_MAX
+    uint32_t tags_any;  // bit per tag id < 32; 0 = anyone (or: tags are checked on the slow path)
+    struct Info {
+      uint32_t campaign;
+      // Simple campaigns only: the discount is min(a * rate_bp / 10000 + off_fen, cap_fen, a).
+      uint32_t off_fen;
+      uint32_t cap_fen;  // UINT32_MAX: no cap
+      uint16_t rate_bp;
+      int8_t priority;
+      bool simple;  // exclusive, default group, no limits, exact above: settled in the scan
+    } info;
+  };
+  static_assert(sizeof(Hot::Info) == 16);
+  // The rest of a campaign as the evaluation needs it, read only for those that pass.
   struct Slot {
+    // The discount on an amount a >= rule_min_fen (see Discount()):
+    //   min(a * rate_bp / 10000 + off_fen, cap_fen, a), or with per_multiple
+    //   min((a / rule_min_fen) * off_fen, cap_fen, a).
+    int64_t off_fen;
+    int64_t cap_fen;  // INT64_MAX: no cap
+    int64_t rule_min_fen;
     int64_t starts_ms;
-    int64_t ends_ms;
-    int64_t min_fen;    // the most of the minimum spend and the rule's own threshold
-    uint64_t tags_any;  // bit per tag id < 64; 0 = anyone
-    int32_t category;   // interned; -1 = any; -2 = several (checked on the slow path)
-    uint32_t campaign;
-    int64_t p1, p2, p3;  // the rule's numbers, see Discount()
+    int64_t ends_ms;    // INT64_MAX: open-ended
+    int64_t min_fen;    // exact
+    uint64_t low_tags;  // tag ids < 64 that qualify, when tags_slow
+    int32_t rate_bp;
+    int32_t category;  // interned; -1 = any; -2 = several (checked on the slow path)
+    int32_t group;
+    int32_t priority;
     RuleKind kind;
-    bool per_multiple;  // threshold: p1 off for every full p2
-    bool tags_slow;     // tag ids >= 64 qualify too: the slow path checks tags
-    bool slow;          // more conditions on the CompiledCampaign
+    bool per_multiple;
+    bool stackable;
+    bool tags_slow;  // tag ids >= 64 qualify too: the slow path checks tags
+    bool slow;       // more conditions on the CompiledCampaign, or Hot's narrow fields inexact
+    bool needs_usage;
+  };
+  // The campaigns of one index key and category (-1: any category; -2: several, checked on the
+  // slow path).
+  struct Bucket {
+    int32_t category;
+    // Hot, column by column and by min_fen: the scan stops at the first campaign that wants
+    // more than the basket, and its first pass reads only the conditions, 12 bytes a campaign,
+    // vectorized by the compiler.
+    std::vector<uint32_t> starts_s, ends_s, min_fen, tags_any;
+    std::vector<Hot::Info> info;
+    std::vector<Hot> pending;  // while compiling
+    void Add(const Hot& h) { pending.push_back(h); }
+    void Finish();
   };
   struct TenantIndex {
-    absl::flat_hash_map<std::string, std::vector<Slot>> by_merchant;
-    absl::flat_hash_map<int32_t, std::vector<Slot>> by_category;  // -1: every category
+    absl::flat_hash_map<std::string, std::vector<Bucket>> by_merchant;
+    absl::flat_hash_map<int32_t, Bucket> by_category;  // -1: every category
     std::vector<uint32_t> grants;
   };
 
-  static int64_t Discount(const Slot& s, int64_t amount_fen);
+  static int64_t Discount(const Slot& s, int64_t amount_fen) {
+    if (amount_fen < s.rule_min_fen) return 0;
+    int64_t d = s.per_multiple ? (amount_fen / s.rule_min_fen) * s.off_fen
+                               : amount_fen * s.rate_bp / 10000 + s.off_fen;
+    return std::min(std::min(d, s.cap_fen), amount_fen);
+  }
   NotAppliedReason SlowCheck(const CompiledCampaign& c, const perks::v1::Basket& basket,
                              uint64_t tags, const LocalMoment& local) const;
-  void Scan(const std::vector<Slot>& slots, const perks::v1::Basket& basket, int32_t category,
-            uint64_t tags, std::optional<LocalMoment>& local, const UsageView* usage, bool explain,
+  void Accept(uint32_t campaign, const perks::v1::Basket& basket, uint64_t tags,
+              std::optional<LocalMoment>& local, const UsageView* usage, bool explain,
+              EvalResult& out) const;
+  void Scan(const Bucket& bucket, const perks::v1::Basket& basket, int32_t category, uint64_t tags,
+            std::optional<LocalMoment>& local, const UsageView* usage, bool explain,
             EvalResult& out) const;
   void Stack(const perks::v1::Basket& basket, bool explain, EvalResult& out) const;
-  bool Better(const EvalResult::Candidate& a, const EvalResult::Candidate& b) const;
+  static bool Better(const EvalResult::Candidate& a, const EvalResult::Candidate& b);
+
+ public:
+  // Campaign indexes fit in 20 bits of the scan's ordering key.
+  static constexpr size_t kCampaignsMax = (1u << 20) - 1;
 
   std::vector<std::unique_ptr<CompiledCampaign>> campaigns_;  // sorted by campaign id
-  std::vector<Slot> slots_by_campaign_;                       // each campaign's slot template
+  std::vector<Slot> slots_;                                   // by campaign index
   absl::flat_hash_map<std::string, TenantIndex> tenants_;
   absl::flat_hash_map<std::string, uint32_t> tag_ids_;
   absl::flat_hash_map<std::string, int32_t> category_ids_;

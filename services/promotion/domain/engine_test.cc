@@ -232,6 +232,33 @@ TEST(EngineTest, DatesProgramsStoresAndRegionsAreChecked) {
   EXPECT_EQ(ReasonFor(Eval(*set, other_region), "special"), perks::v1::NOT_APPLIED_REGION);
 }
 
+TEST(EngineTest, BoundariesInsideASecondAndHugeAmountsAreExact) {
+  // The scan's narrow copies are whole seconds and 32-bit amounts; the campaign decides exactly.
+  CampaignSpec s = Threshold("odd", 5'000'000'000, 3000);
+  *s.mutable_starts_at() = TimestampFromMs(kNoon + 500);
+  *s.mutable_ends_at() = TimestampFromMs(kNoon + 1500);
+  auto set = Compile({s, Percent("plain", 1000)});
+  Basket b = At("m", "x", 5'000'000'000);
+  for (auto [at, applies] : {std::pair{kNoon + 499, false},
+                             {kNoon + 500, true},
+                             {kNoon + 1499, true},
+                             {kNoon + 1500, false}}) {
+    b.set_at_unix_ms(at);
+    perks::v1::Evaluation e = Eval(*set, b);
+    EXPECT_EQ(ReasonFor(e, "odd") == perks::v1::NOT_APPLIED_REASON_UNSPECIFIED ||
+                  ReasonFor(e, "odd") == perks::v1::NOT_APPLIED_BEATEN,
+              applies)
+        << at;
+  }
+  // 4,999,999,999 fen is just short of the threshold, though both exceed 32 bits.
+  b.set_at_unix_ms(kNoon + 500);
+  b.set_amount_fen(4'999'999'999);
+  EXPECT_EQ(ReasonFor(Eval(*set, b), "odd"), perks::v1::NOT_APPLIED_MIN_SPEND);
+  // With no cap, 10% of 50 million yuan is 5 million yuan: no 32-bit cap sneaks in.
+  b.set_amount_fen(5'000'000'000);
+  EXPECT_EQ(Eval(*set, b).discount_fen(), 500'000'000);
+}
+
 TEST(EngineTest, VoucherBalanceWithTheMerchantsTenPercentTopUp) {
   CampaignSpec s = Campaign("warm-heart-topup");
   s.clear_funding();
