@@ -120,11 +120,7 @@ int main(int argc, char** argv) {
   }
   std::vector<RuleSet::Input> inputs;
   for (auto& spec : *parsed->mutable_campaigns()) {
-    RuleSet::Input input;
-    input.version.set_campaign_id(spec.campaign_id());
-    input.version.set_version(1);
-    *input.version.mutable_spec() = std::move(spec);
-    inputs.push_back(std::move(input));
+    inputs.push_back(RuleSet::Input::Of(std::move(spec)));
   }
   auto rules = RuleSet::Compile(std::move(inputs));
   if (!rules.ok()) {

@@ -29,11 +29,7 @@ class ProgramsTest : public ::testing::Test {
       ASSERT_TRUE(file.ok()) << file.status();
       ++files_;
       for (const auto& spec : file->campaigns()) {
-        RuleSet::Input in;
-        in.version.set_campaign_id(spec.campaign_id());
-        in.version.set_version(1);
-        *in.version.mutable_spec() = spec;
-        inputs.push_back(std::move(in));
+        inputs.push_back(RuleSet::Input::Of(spec));
       }
     }
     auto set = RuleSet::Compile(std::move(inputs));

@@ -118,6 +118,16 @@ class RuleSet {
     perks::v1::CampaignVersion version;
     bool paused = false;  // paused and ended campaigns are kept out of the index
     bool ended = false;
+
+    // `spec` as published version `version`, with no hash or publisher: for previews, tests
+    // and benchmarks.
+    static Input Of(perks::v1::CampaignSpec spec, int32_t version = 1) {
+      Input in;
+      in.version.set_campaign_id(spec.campaign_id());
+      in.version.set_version(version);
+      *in.version.mutable_spec() = std::move(spec);
+      return in;
+    }
   };
 
   // Compiles the published versions. INVALID_ARGUMENT if one is not a valid spec or a campaign

@@ -61,11 +61,7 @@ Basket At(const std::string& merchant, const std::string& category, int64_t amou
 std::shared_ptr<const RuleSet> Compile(const std::vector<CampaignSpec>& specs) {
   std::vector<RuleSet::Input> in;
   for (const auto& s : specs) {
-    RuleSet::Input i;
-    i.version.set_campaign_id(s.campaign_id());
-    i.version.set_version(1);
-    *i.version.mutable_spec() = s;
-    in.push_back(std::move(i));
+    in.push_back(RuleSet::Input::Of(s));
   }
   auto set = RuleSet::Compile(std::move(in));
   EXPECT_TRUE(set.ok()) << set.status();
