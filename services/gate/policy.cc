@@ -53,8 +53,14 @@ Policy MakePolicy() {
         kAdmins | kManager);
   allow("MerchantService", {"GetTerminalKeys"}, kService);
 
+  // Promotions: a city's admins write and run its campaigns; its bank reads them (it funds
+  // them); tills and services ask what a basket gets.
+  allow("PromotionService", {"ApplyCampaign", "PublishCampaign", "SetCampaignState"}, kAdmins);
+  allow("PromotionService",
+        {"PreviewCampaign", "GetCampaign", "ListCampaigns", "GetCampaignVersion"}, kAdmins | kBank);
+  allow("PromotionService", {"Evaluate"}, kAdmins | kTerminal | kService);
   // Each service's audit log: a city's admins read their city's.
-  for (auto service : {"AuthService", "CardService", "MerchantService"}) {
+  for (auto service : {"AuthService", "CardService", "MerchantService", "PromotionService"}) {
     allow(service, {"ListAudit"}, kAdmins);
   }
 

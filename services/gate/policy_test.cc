@@ -5,6 +5,7 @@
 #include "perks/v1/auth.pb.h"
 #include "perks/v1/card.pb.h"
 #include "perks/v1/merchant.pb.h"
+#include "perks/v1/promotion.pb.h"
 
 namespace perks {
 namespace {
@@ -15,7 +16,8 @@ std::vector<const google::protobuf::ServiceDescriptor*> AllServices() {
   return {perks::v1::Caller::descriptor()->file()->FindServiceByName("AuthService"),
           perks::v1::Program::descriptor()->file()->FindServiceByName("CardService"),
           perks::v1::Merchant::descriptor()->file()->FindServiceByName("MerchantService"),
-          perks::v1::BackupRequest::descriptor()->file()->FindServiceByName("AdminService")};
+          perks::v1::BackupRequest::descriptor()->file()->FindServiceByName("AdminService"),
+          perks::v1::Campaign::descriptor()->file()->FindServiceByName("PromotionService")};
 }
 
 TEST(PolicyTest, EveryMethodOfEveryServiceHasARule) {

@@ -24,6 +24,7 @@
 #include "services/common/personal.h"
 #include "services/merchant/rpc/merchant_service.h"
 #include "services/perkd/admin_service.h"
+#include "services/promotion/rpc/promotion_service.h"
 
 namespace perks {
 
@@ -32,6 +33,7 @@ struct Server::Parts {
   std::unique_ptr<auth::AuthService> auth;
   std::unique_ptr<card::CardService> card;
   std::unique_ptr<merchant::MerchantService> merchant;
+  std::unique_ptr<promotion::PromotionService> promotion;
   std::unique_ptr<AdminService> admin;
   std::unique_ptr<grpc::Server> grpc_server;
 };
@@ -176,9 +178,19 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       if (!svc.ok()) return svc.status();
       parts.merchant = std::move(*svc);
       builder.RegisterService(parts.merchant.get());
+    } else if (name == "promotion") {
+      promotion::PromotionServiceOptions o;
+      o.gate = gate;
+      o.db_path = (std::filesystem::path(options.data_dir) / "promotion").string();
+      o.clock = clock;
+      o.writer.sync = options.sync_writes;
+      auto svc = promotion::PromotionService::Open(o);
+      if (!svc.ok()) return svc.status();
+      parts.promotion = std::move(*svc);
+      builder.RegisterService(parts.promotion.get());
     } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown service '", name, "'; this build has: auth, card, merchant"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unknown service '", name, "'; this build has: auth, card, merchant, promotion"));
     }
   }
   std::map<std::string, AdminService::CheckpointFn> dbs;
@@ -194,6 +206,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     merchant::MerchantService* m = parts.merchant.get();
     dbs["merchant"] = [m](const std::string& dir) { return m->Checkpoint(dir); };
   }
+  if (parts.promotion) {
+    promotion::PromotionService* p = parts.promotion.get();
+    dbs["promotion"] = [p](const std::string& dir) { return p->Checkpoint(dir); };
+  }
   parts.admin = std::make_unique<AdminService>(options.data_dir, clock, std::move(dbs), gate);
   builder.RegisterService(parts.admin.get());
   parts.grpc_server = builder.BuildAndStart();
@@ -206,7 +222,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   auto local = server->InProcessChannel();
   for (Gate* g :
        {parts.auth ? &parts.auth->gate() : nullptr, parts.card ? &parts.card->gate() : nullptr,
-        parts.merchant ? &parts.merchant->gate() : nullptr, &parts.admin->gate()}) {
+        parts.merchant ? &parts.merchant->gate() : nullptr,
+        parts.promotion ? &parts.promotion->gate() : nullptr, &parts.admin->gate()}) {
     if (g) g->Connect(local, local);
   }
   auto* health = parts.grpc_server->GetHealthCheckService();
@@ -233,6 +250,7 @@ std::map<std::string, uint64_t> Server::LatestWrites() const {
   if (parts_->auth) out["auth"] = parts_->auth->LatestWrite();
   if (parts_->card) out["card"] = parts_->card->LatestWrite();
   if (parts_->merchant) out["merchant"] = parts_->merchant->LatestWrite();
+  if (parts_->promotion) out["promotion"] = parts_->promotion->LatestWrite();
   return out;
 }
 
@@ -248,7 +266,8 @@ void Server::Shutdown(absl::Duration grace) {
   // Each service drains its writer and syncs and closes its own database.
   for (absl::Status s : {parts_->auth ? parts_->auth->Close() : absl::OkStatus(),
                          parts_->card ? parts_->card->Close() : absl::OkStatus(),
-                         parts_->merchant ? parts_->merchant->Close() : absl::OkStatus()}) {
+                         parts_->merchant ? parts_->merchant->Close() : absl::OkStatus(),
+                         parts_->promotion ? parts_->promotion->Close() : absl::OkStatus()}) {
     if (!s.ok()) Log(LogLevel::kError, "server.close_failed", {{"reason", s.ToString()}});
   }
   Log(LogLevel::kInfo, "server.stopped");

@@ -21,7 +21,7 @@ namespace perks {
 struct ServerOptions {
   std::string listen = "127.0.0.1:7400";  // host:port; port 0 picks a free one
   std::string data_dir = "data";
-  std::vector<std::string> services = {"auth", "card", "merchant"};
+  std::vector<std::string> services = {"auth", "card", "merchant", "promotion"};
   const Clock* clock = nullptr;              // null: the system clock
   int message_bytes_max = 4 << 20;           // larger requests get RESOURCE_EXHAUSTED
   int concurrent_streams_max = 256;          // per connection

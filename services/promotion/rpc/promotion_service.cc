@@ -1,0 +1,251 @@
+#include "services/promotion/rpc/promotion_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "services/common/grpc_status.h"
+#include "services/common/money.h"
+#include "services/promotion/domain/spec.h"
+
+namespace perks::promotion {
+namespace {
+
+using perks::v1::Caller;
+
+// The city a caller's reads and changes are confined to; empty for callers of every city.
+std::string ScopeTenant(const Caller& caller) {
+  switch (caller.role()) {
+    case perks::v1::ROLE_INSTALLATION_ADMIN:
+    case perks::v1::ROLE_SERVICE:
+      return "";
+    default:
+      return caller.tenant_id();
+  }
+}
+
+absl::Status MayActIn(const Caller& caller, const std::string& tenant_id) {
+  if (SeesTenant(caller, tenant_id)) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat("your token is for ", caller.tenant_id(),
+                                                  "; campaigns of ", tenant_id,
+                                                  " are run by that city's union"));
+}
+
+// Fills in what a basket may leave out (its city, its moment) and refuses what it may not say.
+absl::Status CheckBasket(const Caller& caller, absl::Time now, perks::v1::Basket& b) {
+  if (b.tenant_id().empty()) b.set_tenant_id(caller.tenant_id());
+  if (b.at_unix_ms() == 0) b.set_at_unix_ms(absl::ToUnixMillis(now));
+  if (b.amount_fen() <= 0 || b.amount_fen() > kAmountFenMax) {
+    return absl::InvalidArgumentError(absl::StrCat("amount_fen must be 1 to ", kAmountFenMax,
+                                                   " (fen); this basket says ", b.amount_fen()));
+  }
+  if (b.at_unix_ms() < 0) return absl::InvalidArgumentError("at_unix_ms must not be negative");
+  if (b.merchant_id().empty() && b.category().empty()) {
+    return absl::InvalidArgumentError("name the merchant_id or the category of the purchase");
+  }
+  if (absl::Status s = MayActIn(caller, b.tenant_id()); !s.ok()) return s;
+  if (BoundToMerchant(caller)) {
+    if (b.merchant_id() != caller.merchant_id()) {
+      return absl::PermissionDeniedError("a till evaluates baskets of its own merchant only");
+    }
+    if (!caller.store_id().empty() && !b.store_id().empty() && b.store_id() != caller.store_id()) {
+      return absl::PermissionDeniedError("a till evaluates baskets of its own store only");
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PromotionService>> PromotionService::Open(
+    const PromotionServiceOptions& o) {
+  storage::DbOptions db_options;
+  db_options.path = o.db_path;
+  db_options.column_families = PromotionStore::ColumnFamilies();
+  db_options.schema_version = PromotionStore::kSchemaVersion;
+  db_options.block_cache_bytes = o.cache_bytes;
+  auto db = storage::Db::Open(db_options);
+  if (!db.ok()) return db.status();
+  auto service = std::unique_ptr<PromotionService>(new PromotionService(std::move(*db), o));
+  if (absl::Status s = service->Recompile(); !s.ok()) return s;
+  return service;
+}
+
+PromotionService::PromotionService(std::unique_ptr<storage::Db> db,
+                                   const PromotionServiceOptions& o)
+    : db_(std::move(db)),
+      writer_(std::make_unique<storage::GroupCommitWriter>(db_.get(), o.writer)),
+      store_(db_.get()),
+      clock_(o.clock),
+      idempotency_{db_.get(), writer_.get(), store_.idempotency_family(), o.clock},
+      audit_(db_.get(), "promotion"),
+      gate_("perks.v1.PromotionService", o.gate) {}
+
+PromotionService::~PromotionService() { (void)Close(); }
+
+absl::Status PromotionService::Close() {
+  if (writer_) writer_->Stop();
+  return db_->Close();
+}
+
+std::shared_ptr<const RuleSet> PromotionService::rules() const {
+  std::lock_guard<std::mutex> lock(rules_mu_);
+  return rules_;
+}
+
+absl::Status PromotionService::Recompile() {
+  std::lock_guard<std::mutex> compile_lock(compile_mu_);
+  auto published = store_.Published();
+  if (!published.ok()) return published.status();
+  auto set = RuleSet::Compile(std::move(*published));
+  if (!set.ok()) {
+    return absl::InternalError(
+        absl::StrCat("the published campaigns do not compile: ", set.status().message()));
+  }
+  std::lock_guard<std::mutex> lock(rules_mu_);
+  rules_ = std::move(*set);
+  return absl::OkStatus();
+}
+
+PromotionService::Reactor* PromotionService::Mutate(
+    Ctx* ctx, std::string_view method, const google::protobuf::Message& req,
+    google::protobuf::Message* resp, absl::AnyInvocable<absl::Status(const Caller&)> check,
+    Apply apply, bool recompile) {
+  return gate_.Run(
+      ctx, method, req,
+      [this, method = std::string(method), &req, resp, check = std::move(check),
+       apply = std::move(apply), recompile](const Caller& caller, Gate::Done done) mutable {
+        if (absl::Status s = check(caller); !s.ok()) return done(s);
+        Mutation m{ActorName(caller), absl::ToUnixMillis(clock_->Now()), ScopeTenant(caller)};
+        std::string actor = m.actor;
+        int64_t now = m.now_unix_ms;
+        MutateAndAudit(
+            idempotency_, audit_, caller, std::move(actor), method, req, resp, now,
+            [m = std::move(m), apply = std::move(apply)](storage::Txn& txn) mutable {
+              return apply(txn, m);
+            },
+            [this, recompile, done = std::move(done)](absl::Status s) mutable {
+              if (s.ok() && recompile) s = Recompile();
+              done(s);
+            });
+      });
+}
+
+PromotionService::Reactor* PromotionService::Read(
+    Ctx* ctx, std::string_view method, const google::protobuf::Message& req,
+    absl::AnyInvocable<absl::Status(const Caller&)> read) {
+  return gate_.Run(ctx, method, req,
+                   [read = std::move(read)](const Caller& caller, Gate::Done done) mutable {
+                     done(read(caller));
+                   });
+}
+
+PromotionService::Reactor* PromotionService::ApplyCampaign(
+    Ctx* ctx, const perks::v1::ApplyCampaignRequest* req, perks::v1::Campaign* resp) {
+  return Mutate(
+      ctx, "ApplyCampaign", *req, resp,
+      [req](const Caller& caller) {
+        if (absl::Status s = ValidateSpec(req->spec()); !s.ok()) return s;
+        return MayActIn(caller, req->spec().tenant_id());
+      },
+      [this, req, resp](storage::Txn& txn, const Mutation& m) {
+        return store_.Apply(txn, req->spec(), m, resp);
+      },
+      /*recompile=*/false);
+}
+
+PromotionService::Reactor* PromotionService::PublishCampaign(
+    Ctx* ctx, const perks::v1::PublishCampaignRequest* req, perks::v1::Campaign* resp) {
+  return Mutate(
+      ctx, "PublishCampaign", *req, resp, [](const Caller&) { return absl::OkStatus(); },
+      [this, req, resp](storage::Txn& txn, const Mutation& m) {
+        return store_.Publish(txn, *req, m, resp);
+      },
+      /*recompile=*/true);
+}
+
+PromotionService::Reactor* PromotionService::SetCampaignState(
+    Ctx* ctx, const perks::v1::SetCampaignStateRequest* req, perks::v1::Campaign* resp) {
+  return Mutate(
+      ctx, "SetCampaignState", *req, resp, [](const Caller&) { return absl::OkStatus(); },
+      [this, req, resp](storage::Txn& txn, const Mutation& m) {
+        return store_.SetState(txn, *req, m, resp);
+      },
+      /*recompile=*/true);
+}
+
+PromotionService::Reactor* PromotionService::GetCampaign(Ctx* ctx,
+                                                         const perks::v1::GetCampaignRequest* req,
+                                                         perks::v1::Campaign* resp) {
+  return Read(ctx, "GetCampaign", *req, [this, req, resp](const Caller& caller) {
+    auto c = store_.Get(req->campaign_id(), ScopeTenant(caller), absl::ToUnixMillis(clock_->Now()));
+    if (!c.ok()) return c.status();
+    *resp = std::move(*c);
+    return absl::OkStatus();
+  });
+}
+
+PromotionService::Reactor* PromotionService::ListCampaigns(
+    Ctx* ctx, const perks::v1::ListCampaignsRequest* req, perks::v1::ListCampaignsResponse* resp) {
+  return Read(ctx, "ListCampaigns", *req, [this, req, resp](const Caller& caller) {
+    auto tenant = TenantFor(caller, req->tenant_id());
+    if (!tenant.ok()) return tenant.status();
+    if (tenant->empty()) {
+      return absl::InvalidArgumentError("name the city (tenant_id) to list, e.g. bozhou");
+    }
+    return store_.List(*tenant, absl::ToUnixMillis(clock_->Now()), resp);
+  });
+}
+
+PromotionService::Reactor* PromotionService::GetCampaignVersion(
+    Ctx* ctx, const perks::v1::GetCampaignVersionRequest* req, perks::v1::CampaignVersion* resp) {
+  return Read(ctx, "GetCampaignVersion", *req, [this, req, resp](const Caller& caller) {
+    auto v = store_.GetVersion(req->campaign_id(), req->version(), ScopeTenant(caller));
+    if (!v.ok()) return v.status();
+    *resp = std::move(*v);
+    return absl::OkStatus();
+  });
+}
+
+PromotionService::Reactor* PromotionService::PreviewCampaign(
+    Ctx* ctx, const perks::v1::PreviewCampaignRequest* req,
+    perks::v1::PreviewCampaignResponse* resp) {
+  return Read(ctx, "PreviewCampaign", *req, [this, req, resp](const Caller& caller) {
+    if (absl::Status s = ValidateSpec(req->spec()); !s.ok()) return s;
+    if (absl::Status s = MayActIn(caller, req->spec().tenant_id()); !s.ok()) return s;
+    if (req->baskets_size() > kPreviewBasketsMax) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("at most ", kPreviewBasketsMax, " baskets per preview"));
+    }
+    auto set = RuleSet::Compile({RuleSet::Input::Of(req->spec())});
+    if (!set.ok()) return set.status();
+    EvalResult result;
+    for (perks::v1::Basket basket : req->baskets()) {
+      if (basket.tenant_id().empty()) basket.set_tenant_id(req->spec().tenant_id());
+      if (absl::Status s = CheckBasket(caller, clock_->Now(), basket); !s.ok()) return s;
+      (*set)->Evaluate(basket, nullptr, /*explain=*/true, result);
+      (*set)->ToProto(basket, result, resp->add_evaluations());
+    }
+    resp->set_content_sha256(SpecSha256(req->spec()));
+    return absl::OkStatus();
+  });
+}
+
+PromotionService::Reactor* PromotionService::Evaluate(Ctx* ctx,
+                                                      const perks::v1::EvaluateRequest* req,
+                                                      perks::v1::Evaluation* resp) {
+  return Read(ctx, "Evaluate", *req, [this, req, resp](const Caller& caller) {
+    perks::v1::Basket basket = req->basket();
+    if (absl::Status s = CheckBasket(caller, clock_->Now(), basket); !s.ok()) return s;
+    std::shared_ptr<const RuleSet> set = rules();
+    EvalResult result;
+    set->Evaluate(basket, nullptr, req->explain(), result);
+    set->ToProto(basket, result, resp);
+    return absl::OkStatus();
+  });
+}
+
+PromotionService::Reactor* PromotionService::ListAudit(Ctx* ctx,
+                                                       const perks::v1::ListAuditRequest* req,
+                                                       perks::v1::ListAuditResponse* resp) {
+  return gate_.ServeAudit(ctx, audit_, req, resp);
+}
+
+}  // namespace perks::promotion

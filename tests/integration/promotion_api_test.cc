@@ -1,0 +1,261 @@
+// The promotion service over gRPC in perkd: campaigns applied from the seed files, published,
+// paused and versioned; checkouts evaluated against them; who may do what.
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "perks/v1/promotion.grpc.pb.h"
+#include "services/promotion/domain/spec.h"
+#include "tests/support/server_test.h"
+#include "tools/common/campaign_file.h"
+
+namespace perks::testing {
+namespace {
+
+using perks::v1::Campaign;
+using perks::v1::CampaignSpec;
+using perks::v1::Evaluation;
+using perks::v1::PromotionService;
+using ::testing::HasSubstr;
+
+absl::Time Shanghai(int y, int mo, int d, int h) {
+  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, 0, 0), absl::FixedTimeZone(8 * 3600));
+}
+
+class PromotionApiTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    promo_ = PromotionService::NewStub(channel_);
+    bozhou_ = TokenFor(perks::v1::ROLE_UNION_ADMIN, "bozhou", "", "亳州市总工会 李科长");
+  }
+
+  grpc::Status Apply(const CampaignSpec& spec, const std::string& token, Campaign* out) {
+    perks::v1::ApplyCampaignRequest req;
+    req.set_request_id(NextRequestId("apply"));
+    *req.mutable_spec() = spec;
+    return promo_->ApplyCampaign(As(token).get(), req, out);
+  }
+
+  grpc::Status Publish(const std::string& id, const std::string& token, Campaign* out,
+                       const std::string& expect_sha = "") {
+    perks::v1::PublishCampaignRequest req;
+    req.set_request_id(NextRequestId("publish"));
+    req.set_campaign_id(id);
+    req.set_expect_sha256(expect_sha);
+    return promo_->PublishCampaign(As(token).get(), req, out);
+  }
+
+  // Applies and publishes every campaign of an example file.
+  void LoadProgram(const std::string& file, const std::string& token) {
+    auto program = tools::ReadCampaignFile(std::string(PERKS_EXAMPLES_DIR) + "/" + file);
+    ASSERT_TRUE(program.ok()) << program.status();
+    for (const auto& spec : program->campaigns()) {
+      Campaign c;
+      ASSERT_TRUE(Apply(spec, token, &c).ok()) << spec.campaign_id();
+      EXPECT_EQ(c.state(), perks::v1::CAMPAIGN_STATE_DRAFT);
+      ASSERT_TRUE(Publish(spec.campaign_id(), token, &c).ok()) << spec.campaign_id();
+      EXPECT_EQ(c.published_version(), 1);
+    }
+  }
+
+  Evaluation Supermarket(int64_t amount_fen, const std::string& token) {
+    perks::v1::EvaluateRequest req;
+    perks::v1::Basket* b = req.mutable_basket();
+    b->set_tenant_id("bozhou");
+    b->set_program_id("bozhou-member");
+    b->set_member_id("m-1");
+    b->set_merchant_id("any-supermarket");
+    b->set_category("supermarket");
+    b->set_amount_fen(amount_fen);
+    req.set_explain(true);
+    Evaluation e;
+    grpc::Status s = promo_->Evaluate(As(token).get(), req, &e);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return e;
+  }
+
+  std::unique_ptr<PromotionService::Stub> promo_;
+  std::string bozhou_;
+};
+
+TEST_F(PromotionApiTest, BozhouProgramLoadsAndA100YuanSupermarketBasketSaves30) {
+  LoadProgram("bozhou-member-card.yaml", bozhou_);
+  clock_.Set(Shanghai(2026, 12, 5, 10));
+  Evaluation e = Supermarket(10000, bozhou_);
+  ASSERT_EQ(e.discounts_size(), 1);
+  EXPECT_EQ(e.discounts(0).campaign_id(), "bozhou-supermarket-100-30");
+  EXPECT_EQ(e.discounts(0).version(), 1);
+  EXPECT_EQ(e.discount_fen(), 3000);
+  ASSERT_EQ(e.discounts(0).funding_size(), 2);
+  EXPECT_EQ(e.discounts(0).funding(0).funder(), perks::v1::FUNDER_BANK);
+  EXPECT_EQ(e.discounts(0).funding(0).amount_fen(), 1500);
+  EXPECT_EQ(e.discounts(0).funding(1).amount_fen(), 1500);
+  EXPECT_EQ(e.to_pay_fen(), 7000);
+
+  // Before the special period: the daily 10%.
+  clock_.Set(Shanghai(2026, 11, 20, 10));
+  EXPECT_EQ(Supermarket(10000, bozhou_).discount_fen(), 1000);
+
+  // It is all still there after a restart: the rule set is compiled from disk.
+  Restart();
+  promo_ = PromotionService::NewStub(channel_);
+  clock_.Set(Shanghai(2026, 12, 5, 10));
+  EXPECT_EQ(Supermarket(10000, bozhou_).discount_fen(), 3000);
+  perks::v1::ListCampaignsResponse list;
+  ASSERT_TRUE(promo_->ListCampaigns(As(bozhou_).get(), {}, &list).ok());
+  EXPECT_EQ(list.campaigns_size(), 4);
+}
+
+TEST_F(PromotionApiTest, AChangedDraftAppliesOnlyOncePublishedAndEachVersionIsKept) {
+  LoadProgram("bozhou-member-card.yaml", bozhou_);
+  clock_.Set(Shanghai(2026, 12, 5, 10));
+  auto program =
+      tools::ReadCampaignFile(std::string(PERKS_EXAMPLES_DIR) + "/bozhou-member-card.yaml");
+  CampaignSpec spec;
+  for (const auto& s : program->campaigns()) {
+    if (s.campaign_id() == "bozhou-supermarket-100-30") spec = s;
+  }
+  spec.mutable_threshold()->set_off_fen(3500);
+  Campaign c;
+  ASSERT_TRUE(Apply(spec, bozhou_, &c).ok());
+  EXPECT_TRUE(c.draft_differs());
+  EXPECT_EQ(Supermarket(10000, bozhou_).discount_fen(), 3000);  // version 1 still runs
+
+  // Publishing what was not reviewed is refused.
+  grpc::Status s = Publish(spec.campaign_id(), bozhou_, &c, "0123456789ab");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("preview it again"));
+  ASSERT_TRUE(Publish(spec.campaign_id(), bozhou_, &c, promotion::SpecSha256(spec)).ok());
+  EXPECT_EQ(c.published_version(), 2);
+  Evaluation e = Supermarket(10000, bozhou_);
+  EXPECT_EQ(e.discount_fen(), 3500);
+  EXPECT_EQ(e.discounts(0).version(), 2);
+  // Nothing new: refused with a reason.
+  s = Publish(spec.campaign_id(), bozhou_, &c);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("nothing to publish"));
+
+  perks::v1::GetCampaignVersionRequest vreq;
+  vreq.set_campaign_id(spec.campaign_id());
+  vreq.set_version(1);
+  perks::v1::CampaignVersion v1;
+  ASSERT_TRUE(promo_->GetCampaignVersion(As(bozhou_).get(), vreq, &v1).ok());
+  EXPECT_EQ(v1.spec().threshold().off_fen(), 3000);
+  EXPECT_EQ(v1.content_sha256().size(), 64u);
+  EXPECT_THAT(v1.published_by(), HasSubstr("李科长"));
+}
+
+TEST_F(PromotionApiTest, APausedCampaignStopsApplyingAndResumes) {
+  LoadProgram("bozhou-member-card.yaml", bozhou_);
+  clock_.Set(Shanghai(2026, 12, 5, 10));
+  perks::v1::SetCampaignStateRequest req;
+  req.set_request_id("pause-1");
+  req.set_campaign_id("bozhou-supermarket-100-30");
+  req.set_action(perks::v1::CAMPAIGN_ACTION_PAUSE);
+  req.set_reason("budget review");
+  Campaign c;
+  ASSERT_TRUE(promo_->SetCampaignState(As(bozhou_).get(), req, &c).ok());
+  EXPECT_EQ(c.state(), perks::v1::CAMPAIGN_STATE_PAUSED);
+  EXPECT_EQ(Supermarket(10000, bozhou_).discount_fen(), 1000);  // the daily 10% instead
+  req.set_request_id("resume-1");
+  req.set_action(perks::v1::CAMPAIGN_ACTION_RESUME);
+  ASSERT_TRUE(promo_->SetCampaignState(As(bozhou_).get(), req, &c).ok());
+  EXPECT_EQ(c.state(), perks::v1::CAMPAIGN_STATE_ACTIVE);
+  EXPECT_EQ(Supermarket(10000, bozhou_).discount_fen(), 3000);
+  req.set_request_id("end-1");
+  req.set_action(perks::v1::CAMPAIGN_ACTION_END);
+  ASSERT_TRUE(promo_->SetCampaignState(As(bozhou_).get(), req, &c).ok());
+  EXPECT_EQ(c.state(), perks::v1::CAMPAIGN_STATE_ENDED);
+  req.set_request_id("resume-2");
+  req.set_action(perks::v1::CAMPAIGN_ACTION_RESUME);
+  EXPECT_EQ(promo_->SetCampaignState(As(bozhou_).get(), req, &c).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(PromotionApiTest, PreviewShowsADraftAgainstSampleBasketsAndWritesNothing) {
+  auto program =
+      tools::ReadCampaignFile(std::string(PERKS_EXAMPLES_DIR) + "/anqing-green-travel.yaml");
+  ASSERT_TRUE(program.ok());
+  std::string anqing = TokenFor(perks::v1::ROLE_UNION_ADMIN, "anqing");
+  perks::v1::PreviewCampaignRequest req;
+  *req.mutable_spec() = program->campaigns(1);  // half-price bus
+  for (int64_t fare : {200, 151}) {
+    perks::v1::Basket* b = req.add_baskets();
+    b->set_program_id("anqing-green");
+    b->set_merchant_id("anqing-bus");
+    b->set_category("bus");
+    b->set_amount_fen(fare);
+  }
+  auto before = Writes();
+  perks::v1::PreviewCampaignResponse resp;
+  ASSERT_TRUE(promo_->PreviewCampaign(As(anqing).get(), req, &resp).ok());
+  EXPECT_EQ(Writes(), before);
+  ASSERT_EQ(resp.evaluations_size(), 2);
+  EXPECT_EQ(resp.evaluations(0).to_pay_fen(), 100);
+  EXPECT_EQ(resp.evaluations(1).to_pay_fen(), 76);
+  EXPECT_EQ(resp.content_sha256(), promotion::SpecSha256(req.spec()));
+}
+
+TEST_F(PromotionApiTest, CitiesRolesAndBadInputAreRefusedAndWriteNothing) {
+  LoadProgram("bozhou-member-card.yaml", bozhou_);
+  auto program =
+      tools::ReadCampaignFile(std::string(PERKS_EXAMPLES_DIR) + "/bozhou-member-card.yaml");
+  std::string anqing = TokenFor(perks::v1::ROLE_UNION_ADMIN, "anqing");
+  std::string bank = TokenFor(perks::v1::ROLE_BANK_OPERATOR, "bozhou");
+  auto before = Writes();
+  Campaign c;
+  // Anqing's admin can neither write Bozhou's campaigns nor see them.
+  EXPECT_EQ(Apply(program->campaigns(0), anqing, &c).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  perks::v1::GetCampaignRequest get;
+  get.set_campaign_id("bozhou-daily-10");
+  EXPECT_EQ(promo_->GetCampaign(As(anqing).get(), get, &c).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Publish("bozhou-daily-10", anqing, &c).error_code(), grpc::StatusCode::NOT_FOUND);
+  // The bank reads but does not write.
+  EXPECT_TRUE(promo_->GetCampaign(As(bank).get(), get, &c).ok());
+  EXPECT_EQ(Apply(program->campaigns(0), bank, &c).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // A spec that does not add up.
+  CampaignSpec bad = program->campaigns(0);
+  bad.mutable_funding(0)->set_share_bp(9000);
+  grpc::Status s = Apply(bad, bozhou_, &c);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("10000"));
+  // A basket of a negative amount.
+  perks::v1::EvaluateRequest eval;
+  eval.mutable_basket()->set_merchant_id("m");
+  eval.mutable_basket()->set_amount_fen(-5);
+  Evaluation e;
+  EXPECT_EQ(promo_->Evaluate(As(bozhou_).get(), eval, &e).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  // No credentials at all.
+  EXPECT_EQ(promo_->Evaluate(As("").get(), eval, &e).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(Writes(), before);
+}
+
+TEST_F(PromotionApiTest, ATillEvaluatesBasketsOfItsOwnMerchantOnly) {
+  LoadProgram("bozhou-member-card.yaml", bozhou_);
+  clock_.Set(Shanghai(2026, 12, 5, 10));
+  perks::v1::Merchant shop = Onboard(1, "bozhou", bozhou_);
+  auto till = AddTerminal(shop.stores(0).store_id(), bozhou_);
+  perks::v1::EvaluateRequest req;
+  perks::v1::Basket* b = req.mutable_basket();
+  b->set_program_id("bozhou-member");
+  b->set_merchant_id(shop.merchant_id());
+  b->set_category("supermarket");
+  b->set_amount_fen(10000);
+  const std::string method = "/perks.v1.PromotionService/Evaluate";
+  Evaluation e;
+  grpc::Status s = promo_->Evaluate(Signed(till, method, req).get(), req, &e);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(e.discount_fen(), 3000);
+  b->set_merchant_id("someone-else");
+  EXPECT_EQ(promo_->Evaluate(Signed(till, method, req).get(), req, &e).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+}  // namespace
+}  // namespace perks::testing
