@@ -4,6 +4,7 @@
 #include "perks/v1/auth.grpc.pb.h"
 #include "perks/v1/card.grpc.pb.h"
 #include "perks/v1/merchant.grpc.pb.h"
+#include "perks/v1/promotion.grpc.pb.h"
 #include "tools/perkctl/ctl.h"
 
 namespace perks::tools {
@@ -49,6 +50,8 @@ void AddAuditCommand(CLI::App& app, Ctl& ctl) {
     ReadAll(ctl, *auth, req, &all);
     ReadAll(ctl, ctl.stub(), req, &all);
     ReadAll(ctl, ctl.merchants(), req, &all);
+    auto promotion = v1::PromotionService::NewStub(ctl.channel());
+    ReadAll(ctl, *promotion, req, &all);
     std::stable_sort(all.mutable_entries()->begin(), all.mutable_entries()->end(),
                      [](const v1::AuditEntry& a, const v1::AuditEntry& b) {
                        return a.at_unix_ms() < b.at_unix_ms();

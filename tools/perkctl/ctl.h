@@ -214,6 +214,8 @@ void AddMerchantCommands(CLI::App& app, Ctl& ctl);
 void AddTokenCommands(CLI::App& app, Ctl& ctl);
 // Registers `audit`.
 void AddAuditCommand(CLI::App& app, Ctl& ctl);
+// Registers the campaign (promotion) commands.
+void AddCampaignCommands(CLI::App& app, Ctl& ctl);
 
 }  // namespace perks::tools
 

@@ -563,7 +563,15 @@ Onboarding a partner merchant, step by step (a union admin):
   6. perkctl terminals register --store S… --label "till 1" --save till-1.terminal
      perkctl cards lookup CARD --as-terminal till-1.terminal     checks the till end to end
      perkctl terminals rotate T… --save till-1.terminal   |   perkctl terminals revoke T…
-  Programs already running: perkctl merchants import merchants.csv)");
+  Programs already running: perkctl merchants import merchants.csv
+
+Running a city's promotions (a union admin):
+  1. Write the campaigns in a file (YAML; examples/programs has one per seed program).
+  2. perkctl campaign preview FILE --amount 100 --category supermarket --program bozhou-member
+                                                           what a basket would get, and the hash
+  3. perkctl campaign apply FILE --publish                 checkouts use them from their start
+  4. perkctl campaign list  |  perkctl campaign evaluate --amount 100 --category supermarket ...
+  5. perkctl campaign pause ID --reason "…"  |  resume  |  end    (each change is audited))");
   Ctl ctl(&g);
   AddHealth(app, ctl);
   AddBackup(app, ctl);
@@ -574,6 +582,7 @@ Onboarding a partner merchant, step by step (a union admin):
   AddMerchantCommands(app, ctl);
   AddTokenCommands(app, ctl);
   AddAuditCommand(app, ctl);
+  AddCampaignCommands(app, ctl);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {
