@@ -47,6 +47,13 @@ if [ ! -f "$DATA/demo-loaded" ]; then
   "${CTL[@]}" balance credit "$CARD" --name transit --amount 30 --memo "green-travel activation gift" >/dev/null
   touch "$DATA/demo-loaded"
 fi
+if [ ! -f "$DATA/campaigns-loaded" ]; then
+  echo "loading the seed programs' campaigns (examples/programs)…"
+  for f in examples/programs/*.yaml; do
+    "${CTL[@]}" campaign apply "$f" --publish >/dev/null
+  done
+  touch "$DATA/campaigns-loaded"
+fi
 CARD=$(sed -n 2p "$DATA/cards.csv" | cut -d, -f2)
 
 cat <<MSG
@@ -64,6 +71,9 @@ Try, in another terminal:
   build/tools/perkctl/perkctl tokens create --role union_admin --city bozhou --name "亳州市总工会 李科长"
   build/tools/perkctl/perkctl balance debit $CARD --name transit --amount 1.50
   build/tools/perkctl/perkctl balance history $CARD
+  build/tools/perkctl/perkctl campaign list --city bozhou
+  build/tools/perkctl/perkctl campaign evaluate --city bozhou --program bozhou-member \\
+      --category supermarket --amount 100 --at "2026-12-05 10:00"   # spend 100 save 30
 (full card numbers of the demo batch are in $DATA/cards.csv)
 Ctrl-C stops perkd.
 MSG
