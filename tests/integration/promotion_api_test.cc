@@ -107,6 +107,52 @@ TEST_F(PromotionApiTest, BozhouProgramLoadsAndA100YuanSupermarketBasketSaves30) 
   EXPECT_EQ(list.campaigns_size(), 4);
 }
 
+TEST_F(PromotionApiTest, EverySeedProgramLoadsAndGivesItsNumbersAtTheTill) {
+  std::string installation = admin_token_;
+  for (const char* file : {"bozhou-member-card.yaml", "bozhou-medical.yaml",
+                           "anqing-green-travel.yaml", "model-workers-free-bus.yaml",
+                           "fuyang-warm-heart.yaml", "maanshan-transit-and-county.yaml"}) {
+    LoadProgram(file, installation);
+  }
+  clock_.Set(Shanghai(2026, 12, 5, 10));
+  auto evaluate = [&](const std::string& tenant, const std::string& category, int64_t amount,
+                      std::initializer_list<const char*> tags = {}, const std::string& region = "",
+                      std::pair<std::string, int64_t> balance = {}) {
+    perks::v1::EvaluateRequest req;
+    perks::v1::Basket* b = req.mutable_basket();
+    b->set_tenant_id(tenant);
+    b->set_program_id(tenant == "anqing" ? "anqing-green" : tenant + "-member");
+    b->set_member_id("m-1");
+    b->set_merchant_id(tenant + "-shop");
+    b->set_category(category);
+    b->set_region(region);
+    b->set_amount_fen(amount);
+    for (const char* t : tags) b->add_member_tags(t);
+    if (!balance.first.empty()) (*b->mutable_balances_fen())[balance.first] = balance.second;
+    Evaluation e;
+    grpc::Status s = promo_->Evaluate(As(installation).get(), req, &e);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return e;
+  };
+  EXPECT_EQ(evaluate("bozhou", "dining", 10000).discount_fen(), 5000);  // 满100减50
+  EXPECT_EQ(evaluate("bozhou", "fuel", 20000).discount_fen(), 4000);    // 满200减40
+  EXPECT_EQ(evaluate("anqing", "bus", 200).to_pay_fen(), 100);          // half price
+  EXPECT_EQ(evaluate("maanshan", "bus", 200, {"model_worker"}).to_pay_fen(), 0);
+  EXPECT_EQ(evaluate("fuyang", "bus", 150, {"may_day_medal"}).to_pay_fen(), 0);
+  EXPECT_EQ(evaluate("maanshan", "supermarket", 20000, {}, "hanshan").discount_fen(), 1000);
+  Evaluation voucher =
+      evaluate("fuyang", "farm_produce", 55000, {}, "", {"warm-heart-2026", 50000});
+  EXPECT_EQ(voucher.from_balances_fen(), 50000);
+  EXPECT_EQ(voucher.discount_fen(), 5000);  // the merchant's 10%
+  EXPECT_EQ(voucher.to_pay_fen(), 0);
+  // Each city sees its own campaigns only.
+  perks::v1::ListCampaignsRequest list_req;
+  list_req.set_tenant_id("maanshan");
+  perks::v1::ListCampaignsResponse list;
+  ASSERT_TRUE(promo_->ListCampaigns(As(installation).get(), list_req, &list).ok());
+  EXPECT_EQ(list.campaigns_size(), 4);  // bus half, county, coupon, model workers
+}
+
 TEST_F(PromotionApiTest, AChangedDraftAppliesOnlyOncePublishedAndEachVersionIsKept) {
   LoadProgram("bozhou-member-card.yaml", bozhou_);
   clock_.Set(Shanghai(2026, 12, 5, 10));
