@@ -5,6 +5,7 @@
 #include "services/common/grpc_status.h"
 #include "services/common/log.h"
 #include "services/common/personal.h"
+#include "services/gate/admitted.h"
 
 namespace perks::card {
 namespace {
@@ -68,30 +69,20 @@ CardService::Reactor* CardService::Mutate(Ctx* ctx, std::string_view method,
                                           const google::protobuf::Message& req,
                                           google::protobuf::Message* resp, Check check,
                                           Apply apply) {
-  return gate_.Run(ctx, method, req,
-                   [this, method = std::string(method), &req, resp, check = std::move(check),
-                    apply = std::move(apply)](const Caller& caller, Gate::Done done) mutable {
-                     Mutation m{ActorName(caller), RequestIdOf(req),
-                                absl::ToUnixMillis(clock_->Now()), ScopeOf(caller)};
-                     if (absl::Status s = check(caller, m); !s.ok()) return done(s);
-                     std::string actor = m.actor;
-                     int64_t now = m.now_unix_ms;
-                     MutateAndAudit(
-                         idempotency_, audit_, caller, std::move(actor), method, req, resp, now,
-                         [m = std::move(m), apply = std::move(apply)](storage::Txn& txn) mutable {
-                           return apply(txn, m);
-                         },
-                         std::move(done));
-                   });
+  MutationSteps<Mutation> steps;
+  steps.make = [this, &req](const Caller& caller) {
+    return Mutation{ActorName(caller), RequestIdOf(req), absl::ToUnixMillis(clock_->Now()),
+                    ScopeOf(caller)};
+  };
+  steps.check = std::move(check);
+  steps.apply = std::move(apply);
+  return AdmitAndMutate(gate_, idempotency_, audit_, ctx, method, req, resp, std::move(steps));
 }
 
 CardService::Reactor* CardService::Read(Ctx* ctx, std::string_view method,
                                         const google::protobuf::Message& req,
                                         absl::AnyInvocable<absl::Status(const Caller&)> read) {
-  return gate_.Run(ctx, method, req,
-                   [read = std::move(read)](const Caller& caller, Gate::Done done) mutable {
-                     done(read(caller));
-                   });
+  return AdmitAndRead(gate_, ctx, method, req, std::move(read));
 }
 
 CardService::Reactor* CardService::CreateProgram(Ctx* ctx,

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/grpc_status.h"
+#include "services/gate/admitted.h"
 
 namespace perks::merchant {
 namespace {
@@ -64,21 +65,15 @@ MerchantService::Reactor* MerchantService::Mutate(
     Ctx* ctx, std::string_view method, const google::protobuf::Message& req,
     google::protobuf::Message* resp, absl::AnyInvocable<absl::Status(const Caller&)> check,
     Apply apply) {
-  return gate_.Run(
-      ctx, method, req,
-      [this, method = std::string(method), &req, resp, check = std::move(check),
-       apply = std::move(apply)](const Caller& caller, Gate::Done done) mutable {
-        if (absl::Status s = check(caller); !s.ok()) return done(s);
-        Mutation m{ActorName(caller), absl::ToUnixMillis(clock_->Now()), ScopeOf(caller)};
-        std::string actor = m.actor;
-        int64_t now = m.now_unix_ms;
-        MutateAndAudit(
-            idempotency_, audit_, caller, std::move(actor), method, req, resp, now,
-            [m = std::move(m), apply = std::move(apply)](storage::Txn& txn) mutable {
-              return apply(txn, m);
-            },
-            std::move(done));
-      });
+  MutationSteps<Mutation> steps;
+  steps.make = [this](const Caller& caller) {
+    return Mutation{ActorName(caller), absl::ToUnixMillis(clock_->Now()), ScopeOf(caller)};
+  };
+  steps.check = [check = std::move(check)](const Caller& caller, Mutation&) mutable {
+    return check(caller);
+  };
+  steps.apply = std::move(apply);
+  return AdmitAndMutate(gate_, idempotency_, audit_, ctx, method, req, resp, std::move(steps));
 }
 
 MerchantService::Reactor* MerchantService::Mutate(Ctx* ctx, std::string_view method,
@@ -91,10 +86,7 @@ MerchantService::Reactor* MerchantService::Mutate(Ctx* ctx, std::string_view met
 MerchantService::Reactor* MerchantService::Read(
     Ctx* ctx, std::string_view method, const google::protobuf::Message& req,
     absl::AnyInvocable<absl::Status(const Caller&)> read) {
-  return gate_.Run(ctx, method, req,
-                   [read = std::move(read)](const Caller& caller, Gate::Done done) mutable {
-                     done(read(caller));
-                   });
+  return AdmitAndRead(gate_, ctx, method, req, std::move(read));
 }
 
 MerchantService::Reactor* MerchantService::SubmitApplication(

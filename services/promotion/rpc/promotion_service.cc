@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/grpc_status.h"
 #include "services/common/money.h"
+#include "services/gate/admitted.h"
 #include "services/promotion/domain/spec.h"
 
 namespace perks::promotion {
@@ -108,33 +109,22 @@ PromotionService::Reactor* PromotionService::Mutate(
     Ctx* ctx, std::string_view method, const google::protobuf::Message& req,
     google::protobuf::Message* resp, absl::AnyInvocable<absl::Status(const Caller&)> check,
     Apply apply, bool recompile) {
-  return gate_.Run(
-      ctx, method, req,
-      [this, method = std::string(method), &req, resp, check = std::move(check),
-       apply = std::move(apply), recompile](const Caller& caller, Gate::Done done) mutable {
-        if (absl::Status s = check(caller); !s.ok()) return done(s);
-        Mutation m{ActorName(caller), absl::ToUnixMillis(clock_->Now()), ScopeTenant(caller)};
-        std::string actor = m.actor;
-        int64_t now = m.now_unix_ms;
-        MutateAndAudit(
-            idempotency_, audit_, caller, std::move(actor), method, req, resp, now,
-            [m = std::move(m), apply = std::move(apply)](storage::Txn& txn) mutable {
-              return apply(txn, m);
-            },
-            [this, recompile, done = std::move(done)](absl::Status s) mutable {
-              if (s.ok() && recompile) s = Recompile();
-              done(s);
-            });
-      });
+  MutationSteps<Mutation> steps;
+  steps.make = [this](const Caller& caller) {
+    return Mutation{ActorName(caller), absl::ToUnixMillis(clock_->Now()), ScopeTenant(caller)};
+  };
+  steps.check = [check = std::move(check)](const Caller& caller, Mutation&) mutable {
+    return check(caller);
+  };
+  steps.apply = std::move(apply);
+  if (recompile) steps.after = [this] { return Recompile(); };
+  return AdmitAndMutate(gate_, idempotency_, audit_, ctx, method, req, resp, std::move(steps));
 }
 
 PromotionService::Reactor* PromotionService::Read(
     Ctx* ctx, std::string_view method, const google::protobuf::Message& req,
     absl::AnyInvocable<absl::Status(const Caller&)> read) {
-  return gate_.Run(ctx, method, req,
-                   [read = std::move(read)](const Caller& caller, Gate::Done done) mutable {
-                     done(read(caller));
-                   });
+  return AdmitAndRead(gate_, ctx, method, req, std::move(read));
 }
 
 PromotionService::Reactor* PromotionService::ApplyCampaign(
