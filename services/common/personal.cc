@@ -3,6 +3,7 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <openssl/rand.h>
 
 #include <cstdlib>
 
@@ -200,6 +201,12 @@ std::string HexEncode(std::string_view bytes) {
     out.push_back(kHex[c & 0xf]);
   }
   return out;
+}
+
+std::string RandomHex(size_t bytes) {
+  std::string raw(bytes, '\0');
+  RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes));
+  return HexEncode(raw);
 }
 
 }  // namespace perks

@@ -38,6 +38,8 @@ std::string ScrubPersonalNumbers(std::string_view text);
 std::string HmacSha256(std::string_view key, std::string_view message);
 std::string Sha256(std::string_view data);
 std::string HexEncode(std::string_view bytes);
+// `bytes` random bytes from OpenSSL's generator, as hex.
+std::string RandomHex(size_t bytes);
 
 }  // namespace perks
 

@@ -1,7 +1,6 @@
 #include "services/auth/store/auth_store.h"
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "absl/strings/str_cat.h"
 #include "services/auth/domain/auth_rules.h"
@@ -20,12 +19,6 @@ storage::Key TokenKey(std::string_view id) {
 }
 storage::Key ByTenantPrefix(std::string_view tenant) {
   return std::move(storage::Key().Str("bytenant").Str(tenant));
-}
-
-std::string RandomHex(size_t bytes) {
-  std::string raw(bytes, '\0');
-  RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes));
-  return HexEncode(raw);
 }
 
 }  // namespace

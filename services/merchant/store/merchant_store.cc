@@ -1,7 +1,5 @@
 #include "services/merchant/store/merchant_store.h"
 
-#include <openssl/rand.h>
-
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -17,12 +15,6 @@ using perks::storage::v1::ApplicationRecord;
 using perks::storage::v1::MerchantRecord;
 using perks::storage::v1::StoreRecord;
 using perks::storage::v1::TerminalRecord;
-
-std::string RandomHex(size_t bytes) {
-  std::string raw(bytes, '\0');
-  RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes));
-  return HexEncode(raw);
-}
 
 std::string NewId(std::string_view prefix) {
   return absl::StrCat(std::string(prefix), RandomHex(8));
