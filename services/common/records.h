@@ -27,6 +27,27 @@ absl::StatusOr<std::optional<Record>> GetRecord(Reader& r, storage::Cf cf,
   return std::optional<Record>(std::move(rec));
 }
 
+// Visits every key in [start, end) in order, in pages of at most storage::kScanLimitMax, so a
+// range of any size can be read. `visit(key, value)` returns an error to stop with it.
+template <typename Visit>
+absl::Status ScanEach(const storage::Db& db, storage::Cf cf, std::string start,
+                      const std::string& end, Visit visit) {
+  while (true) {
+    std::string last;
+    absl::Status stopped = absl::OkStatus();
+    auto n = db.Scan(cf, start, end, storage::kScanLimitMax,
+                     [&](std::string_view key, std::string_view value) {
+                       last = std::string(key);
+                       stopped = visit(key, value);
+                       return stopped.ok();
+                     });
+    if (!n.ok()) return n.status();
+    if (!stopped.ok()) return stopped;
+    if (*n < storage::kScanLimitMax) return absl::OkStatus();
+    start = last + '\0';  // the next key after the last one seen
+  }
+}
+
 }  // namespace perks
 
 #endif  // PERKS_SERVICES_COMMON_RECORDS_H_

@@ -44,7 +44,7 @@ perks::v1::CampaignState StateOf(const CampaignRecord& rec, int64_t now_ms) {
 }
 
 std::vector<std::string> PromotionStore::ColumnFamilies() {
-  return {"campaigns", "versions", "idempotency", kAuditFamily};
+  return {"campaigns", "versions", "idempotency", kAuditFamily, "reservations", "usage"};
 }
 
 PromotionStore::PromotionStore(storage::Db* db)
@@ -221,36 +221,25 @@ absl::StatusOr<perks::v1::CampaignVersion> PromotionStore::GetVersion(
 
 absl::StatusOr<std::vector<RuleSet::Input>> PromotionStore::Published() const {
   std::vector<RuleSet::Input> out;
-  std::string start = keys::CampaignPrefix().bytes();
-  const std::string end = keys::CampaignPrefix().PrefixEnd();
-  // Scans in pages: a province may hold more campaigns than one scan returns.
-  while (true) {
-    std::string last;
-    absl::Status bad = absl::OkStatus();
-    auto n = db_->Scan(campaigns_, start, end, storage::kScanLimitMax,
-                       [&](std::string_view key, std::string_view value) {
-                         last = std::string(key);
-                         CampaignRecord rec;
-                         if (!rec.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-                           bad = absl::DataLossError("a stored campaign is unreadable");
-                           return false;
-                         }
-                         if (rec.published_version() == 0) return true;
-                         RuleSet::Input in;
-                         in.version.set_campaign_id(rec.campaign_id());
-                         in.version.set_version(rec.published_version());
-                         in.version.set_content_sha256(rec.published_sha256());
-                         *in.version.mutable_spec() = rec.published();
-                         in.paused = rec.paused();
-                         in.ended = rec.ended();
-                         out.push_back(std::move(in));
-                         return true;
-                       });
-    if (!n.ok()) return n.status();
-    if (!bad.ok()) return bad;
-    if (*n < storage::kScanLimitMax) break;
-    start = last + '\0';  // the next key after the last one seen
-  }
+  absl::Status s = ScanEach(
+      *db_, campaigns_, keys::CampaignPrefix().bytes(), keys::CampaignPrefix().PrefixEnd(),
+      [&](std::string_view, std::string_view value) {
+        CampaignRecord rec;
+        if (!rec.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          return absl::DataLossError("a stored campaign is unreadable; restore from a backup");
+        }
+        if (rec.published_version() == 0) return absl::OkStatus();
+        RuleSet::Input in;
+        in.version.set_campaign_id(rec.campaign_id());
+        in.version.set_version(rec.published_version());
+        in.version.set_content_sha256(rec.published_sha256());
+        *in.version.mutable_spec() = rec.published();
+        in.paused = rec.paused();
+        in.ended = rec.ended();
+        out.push_back(std::move(in));
+        return absl::OkStatus();
+      });
+  if (!s.ok()) return s;
   return out;
 }
 
