@@ -37,6 +37,9 @@ struct MutationSteps {
   absl::AnyInvocable<absl::Status(storage::Txn&, const M&)> apply;
   // Runs after a successful (or replayed) change, before the caller is answered; may fail it.
   absl::AnyInvocable<absl::Status()> after;
+  // Runs instead when the change was not made (refused, or its write failed): gives back what
+  // `apply` took outside the database.
+  absl::AnyInvocable<void()> undo;
 };
 
 template <typename M>
@@ -60,8 +63,13 @@ grpc::ServerUnaryReactor* AdmitAndMutate(Gate& gate, const IdempotencyStore& ide
             [m = std::move(m), apply = std::move(steps.apply)](storage::Txn& txn) mutable {
               return apply(txn, m);
             },
-            [after = std::move(steps.after), done = std::move(done)](absl::Status s) mutable {
-              if (s.ok() && after) s = after();
+            [after = std::move(steps.after), undo = std::move(steps.undo),
+             done = std::move(done)](absl::Status s) mutable {
+              if (s.ok()) {
+                if (after) s = after();
+              } else if (undo) {
+                undo();
+              }
               done(s);
             });
       });

@@ -57,8 +57,12 @@ Policy MakePolicy() {
   // them); tills and services ask what a basket gets.
   allow("PromotionService", {"ApplyCampaign", "PublishCampaign", "SetCampaignState"}, kAdmins);
   allow("PromotionService",
-        {"PreviewCampaign", "GetCampaign", "ListCampaigns", "GetCampaignVersion"}, kAdmins | kBank);
+        {"PreviewCampaign", "GetCampaign", "ListCampaigns", "GetCampaignVersion", "GetBudgets"},
+        kAdmins | kBank);
   allow("PromotionService", {"Evaluate"}, kAdmins | kTerminal | kService);
+  // Holding limits and budgets is a checkout's: the checkout service's, or a till's own.
+  allow("PromotionService", {"Reserve", "Commit", "Release"}, kTerminal | kService);
+  allow("PromotionService", {"GetReservation"}, kAdmins | kBank | kTerminal | kService);
   // Each service's audit log: a city's admins read their city's.
   for (auto service : {"AuthService", "CardService", "MerchantService", "PromotionService"}) {
     allow(service, {"ListAudit"}, kAdmins);

@@ -1,6 +1,10 @@
 // The promotion service over gRPC in perkd: campaigns applied from the seed files, published,
-// paused and versioned; checkouts evaluated against them; who may do what.
+// paused and versioned; checkouts evaluated against them and reserved, committed and released;
+// budgets; who may do what.
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -301,6 +305,203 @@ TEST_F(PromotionApiTest, ATillEvaluatesBasketsOfItsOwnMerchantOnly) {
   b->set_merchant_id("someone-else");
   EXPECT_EQ(promo_->Evaluate(Signed(till, method, req).get(), req, &e).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// A till and the calls it makes to hold discounts, signed.
+class ReservationApiTest : public PromotionApiTest {
+ protected:
+  void SetUp() override {
+    PromotionApiTest::SetUp();
+    clock_.Set(Shanghai(2026, 12, 5, 10));
+    shop_ = Onboard(1, "bozhou", bozhou_);
+    till_ = AddTerminal(shop_.stores(0).store_id(), bozhou_);
+  }
+
+  perks::v1::ReserveRequest Basket(const std::string& request_id, const std::string& member,
+                                   int64_t amount_fen = 10000) const {
+    perks::v1::ReserveRequest req;
+    req.set_request_id(request_id);
+    perks::v1::Basket* b = req.mutable_basket();
+    b->set_program_id("bozhou-member");
+    b->set_member_id(member);
+    b->set_merchant_id(shop_.merchant_id());
+    b->set_category("supermarket");
+    b->set_amount_fen(amount_fen);
+    return req;
+  }
+  grpc::Status Reserve(const perks::v1::ReserveRequest& req, perks::v1::Reservation* out) const {
+    return promo_->Reserve(Signed(till_, "/perks.v1.PromotionService/Reserve", req).get(), req,
+                           out);
+  }
+  grpc::Status Commit(const std::string& request_id, const std::string& reservation_id,
+                      perks::v1::Reservation* out) const {
+    perks::v1::CommitRequest req;
+    req.set_request_id(request_id);
+    req.set_reservation_id(reservation_id);
+    return promo_->Commit(Signed(till_, "/perks.v1.PromotionService/Commit", req).get(), req, out);
+  }
+  grpc::Status Release(const std::string& request_id, const std::string& reservation_id,
+                       perks::v1::Reservation* out) const {
+    perks::v1::ReleaseRequest req;
+    req.set_request_id(request_id);
+    req.set_reservation_id(reservation_id);
+    req.set_reason("payment declined");
+    return promo_->Release(Signed(till_, "/perks.v1.PromotionService/Release", req).get(), req,
+                           out);
+  }
+  perks::v1::BudgetUse Budget(const std::string& campaign_id, const std::string& name) {
+    perks::v1::GetBudgetsRequest req;
+    req.set_campaign_id(campaign_id);
+    perks::v1::CampaignBudgets budgets;
+    grpc::Status s = promo_->GetBudgets(As(bozhou_).get(), req, &budgets);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    for (const auto& b : budgets.budgets()) {
+      if (b.name() == name) return b;
+    }
+    ADD_FAILURE() << campaign_id << " has no budget named " << name;
+    return {};
+  }
+
+  // Spend 100 save 30 at supermarkets within `budget_fen`, at most `member_limit` times a member.
+  void PublishLimited(int64_t budget_fen, int64_t member_limit) {
+    CampaignSpec spec;
+    spec.set_campaign_id("bozhou-limited-100-30");
+    spec.set_tenant_id("bozhou");
+    spec.set_title("满100减30 (限量)");
+    spec.mutable_starts_at()->set_seconds(absl::ToUnixSeconds(Shanghai(2026, 12, 1, 0)));
+    spec.mutable_ends_at()->set_seconds(absl::ToUnixSeconds(Shanghai(2027, 1, 1, 0)));
+    spec.mutable_threshold()->set_min_fen(10000);
+    spec.mutable_threshold()->set_off_fen(3000);
+    spec.mutable_eligibility()->add_categories("supermarket");
+    spec.set_budget_fen(budget_fen);
+    spec.mutable_member_limits()->set_per_campaign_count(member_limit);
+    for (auto funder : {perks::v1::FUNDER_BANK, perks::v1::FUNDER_MERCHANT}) {
+      auto* share = spec.add_funding();
+      share->set_funder(funder);
+      share->set_share_bp(5000);
+    }
+    Campaign c;
+    ASSERT_TRUE(Apply(spec, bozhou_, &c).ok());
+    ASSERT_TRUE(Publish(spec.campaign_id(), bozhou_, &c).ok());
+  }
+
+  // 64 threads, each reserving and committing `per_thread` baskets of member `member(t, i)`.
+  // Returns the fen of discount committed in all.
+  template <typename MemberOf>
+  int64_t Race(int per_thread, MemberOf member) {
+    std::atomic<int64_t> committed{0};
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 64; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < per_thread; ++i) {
+          std::string id = absl::StrCat("race-", t, "-", i);
+          perks::v1::Reservation r, c;
+          if (!Reserve(Basket(id, member(t, i)), &r).ok() ||
+              !Commit(id + "-commit", r.reservation_id(), &c).ok()) {
+            ++failures;
+            continue;
+          }
+          committed += c.evaluation().discount_fen();
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(failures.load(), 0);
+    return committed.load();
+  }
+
+  perks::v1::Merchant shop_;
+  tools::TerminalCredentials till_;
+};
+
+TEST_F(ReservationApiTest, AReservationHoldsCommitsAndAnswersRetriesWithTheFirstAnswer) {
+  PublishLimited(/*budget_fen=*/6000, /*member_limit=*/0);
+  perks::v1::Reservation r, again;
+  ASSERT_TRUE(Reserve(Basket("till-1/000123/20261205", "m-1"), &r).ok());
+  EXPECT_EQ(r.state(), perks::v1::RESERVATION_STATE_HELD);
+  EXPECT_EQ(r.evaluation().discount_fen(), 3000);
+  EXPECT_EQ(r.evaluation().discounts(0).funding(0).amount_fen(), 1500);
+  EXPECT_EQ(Budget("bozhou-limited-100-30", "campaign").held(), 3000);
+
+  // The till did not get the answer and asks again: the same reservation, nothing more held.
+  ASSERT_TRUE(Reserve(Basket("till-1/000123/20261205", "m-1"), &again).ok());
+  EXPECT_EQ(again.reservation_id(), r.reservation_id());
+  EXPECT_EQ(Budget("bozhou-limited-100-30", "campaign").held(), 3000);
+  // The same request id for another basket is refused, saying so.
+  grpc::Status s = Reserve(Basket("till-1/000123/20261205", "m-1", 20000), &again);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+
+  ASSERT_TRUE(Commit("commit-1", r.reservation_id(), &again).ok());
+  EXPECT_EQ(again.state(), perks::v1::RESERVATION_STATE_COMMITTED);
+  perks::v1::BudgetUse campaign = Budget("bozhou-limited-100-30", "campaign");
+  EXPECT_EQ(campaign.used(), 3000);
+  EXPECT_EQ(campaign.held(), 0);
+  EXPECT_EQ(campaign.left(), 3000);
+  EXPECT_EQ(Budget("bozhou-limited-100-30", "bank").used(), 1500);
+
+  // A second reservation released (the payment failed) gives its budget back.
+  ASSERT_TRUE(Reserve(Basket("till-1/000124/20261205", "m-2"), &r).ok());
+  EXPECT_EQ(Budget("bozhou-limited-100-30", "campaign").left(), 0);
+  ASSERT_TRUE(Release("release-1", r.reservation_id(), &again).ok());
+  EXPECT_EQ(again.state(), perks::v1::RESERVATION_STATE_RELEASED);
+  EXPECT_EQ(again.reason(), "payment declined");
+  EXPECT_EQ(Budget("bozhou-limited-100-30", "campaign").left(), 3000);
+  // It cannot be committed any more.
+  s = Commit("commit-2", r.reservation_id(), &again);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("released"));
+
+  // What was used is still used after a restart.
+  Restart();
+  promo_ = PromotionService::NewStub(channel_);
+  EXPECT_EQ(Budget("bozhou-limited-100-30", "campaign").used(), 3000);
+}
+
+TEST_F(ReservationApiTest, SixtyFourTillThreadsGetExactlyTheBudgetNoMore) {
+  PublishLimited(/*budget_fen=*/99000, /*member_limit=*/0);  // 33 discounts; 256 are asked for
+  int64_t granted = Race(4, [](int t, int i) { return absl::StrCat("m-", t, "-", i); });
+  EXPECT_EQ(granted, 99000);
+  perks::v1::BudgetUse campaign = Budget("bozhou-limited-100-30", "campaign");
+  EXPECT_EQ(campaign.used(), 99000);
+  EXPECT_EQ(campaign.held(), 0);
+  EXPECT_EQ(Budget("bozhou-limited-100-30", "campaign count").used(), 33);
+  Restart();
+  promo_ = PromotionService::NewStub(channel_);
+  EXPECT_EQ(Budget("bozhou-limited-100-30", "campaign").used(), 99000);
+}
+
+TEST_F(ReservationApiTest, SixtyFourTillThreadsForOneMemberGetExactlyTheMembersLimit) {
+  PublishLimited(/*budget_fen=*/0, /*member_limit=*/5);
+  EXPECT_EQ(Race(2, [](int, int) { return std::string("m-1"); }), 5 * 3000);
+}
+
+TEST_F(ReservationApiTest, RefusalsChangeNothing) {
+  PublishLimited(/*budget_fen=*/6000, /*member_limit=*/0);
+  perks::v1::Reservation r;
+  ASSERT_TRUE(Reserve(Basket("ok", "m-1"), &r).ok());
+  auto before = Writes();
+  // A basket of another merchant.
+  perks::v1::ReserveRequest other = Basket("other", "m-1");
+  other.mutable_basket()->set_merchant_id("someone-else");
+  EXPECT_EQ(Reserve(other, &r).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  // No amount.
+  EXPECT_EQ(Reserve(Basket("zero", "m-1", 0), &r).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // An unknown reservation.
+  EXPECT_EQ(Commit("c", "R-nope", &r).error_code(), grpc::StatusCode::NOT_FOUND);
+  // An admin does not reserve; a till does not read budgets.
+  perks::v1::ReserveRequest req = Basket("admin", "m-1");
+  EXPECT_EQ(promo_->Reserve(As(bozhou_).get(), req, &r).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  perks::v1::GetBudgetsRequest budgets;
+  budgets.set_campaign_id("bozhou-limited-100-30");
+  perks::v1::CampaignBudgets out;
+  EXPECT_EQ(promo_
+                ->GetBudgets(Signed(till_, "/perks.v1.PromotionService/GetBudgets", budgets).get(),
+                             budgets, &out)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Writes(), before);
 }
 
 }  // namespace

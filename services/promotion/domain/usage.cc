@@ -8,18 +8,6 @@ namespace {
 
 constexpr char kSep[] = "\x1f";  // cannot appear in ids
 
-std::string CampaignKey(const std::string& c) { return absl::StrCat("c", kSep, c); }
-std::string FunderKey(const std::string& c, perks::v1::Funder f) {
-  return absl::StrCat("f", kSep, c, kSep, static_cast<int>(f));
-}
-std::string MemberKey(const char* period, const std::string& c, const std::string& member,
-                      int64_t n) {
-  return absl::StrCat(period, kSep, c, kSep, member, kSep, n);
-}
-std::string MerchantDayKey(const std::string& c, const std::string& merchant, int64_t day) {
-  return absl::StrCat("xd", kSep, c, kSep, merchant, kSep, day);
-}
-
 // Whether one more use of `add_fen` stays within both limits (0 = none).
 bool Fits(const Counter* k, int64_t add_fen, int64_t fen_max, int64_t count_max) {
   int64_t fen = k ? k->fen() : 0;
@@ -37,6 +25,19 @@ bool HasMemberLimits(const CompiledCampaign& c) {
 }
 
 }  // namespace
+
+std::string UsageBook::CampaignKey(const std::string& c) { return absl::StrCat("c", kSep, c); }
+std::string UsageBook::FunderKey(const std::string& c, perks::v1::Funder f) {
+  return absl::StrCat("f", kSep, c, kSep, static_cast<int>(f));
+}
+std::string UsageBook::MemberKey(const char* period, const std::string& c,
+                                 const std::string& member, int64_t n) {
+  return absl::StrCat(period, kSep, c, kSep, member, kSep, n);
+}
+std::string UsageBook::MerchantDayKey(const std::string& c, const std::string& merchant,
+                                      int64_t day) {
+  return absl::StrCat("xd", kSep, c, kSep, merchant, kSep, day);
+}
 
 const Counter* UsageBook::Find(const std::string& key) const {
   auto it = counters_.find(key);
@@ -96,6 +97,7 @@ Hold UsageBook::MakeHold(const CompiledCampaign& c, const perks::v1::Basket& bas
   LocalMoment local = ToShanghai(absl::FromUnixMillis(basket.at_unix_ms()));
   Hold h;
   h.campaign_id = c.id();
+  h.version = c.version.version();
   h.amount_fen = amount_fen;
   h.funding = SplitDiscount(amount_fen, c.spec().funding());
   h.member_id = basket.member_id();
@@ -107,28 +109,18 @@ Hold UsageBook::MakeHold(const CompiledCampaign& c, const perks::v1::Basket& bas
 }
 
 void UsageBook::Apply(const Hold& h, int sign, bool used) {
-  auto add = [&](const std::string& key, int64_t fen) {
+  ForEachCounter(h, [&](const std::string& key, int64_t fen) {
     Counter& k = counters_[key];
     (used ? k.used_fen : k.held_fen) += sign * fen;
     (used ? k.used_count : k.held_count) += sign;
-  };
-  add(CampaignKey(h.campaign_id), h.amount_fen);
-  for (const auto& share : h.funding)
-    add(FunderKey(h.campaign_id, share.funder()), share.amount_fen());
-  if (!h.member_id.empty()) {
-    add(MemberKey("mc", h.campaign_id, h.member_id, 0), h.amount_fen);
-    add(MemberKey("md", h.campaign_id, h.member_id, h.day), h.amount_fen);
-    add(MemberKey("mw", h.campaign_id, h.member_id, h.week), h.amount_fen);
-    add(MemberKey("mm", h.campaign_id, h.member_id, h.month), h.amount_fen);
-  }
-  add(MerchantDayKey(h.campaign_id, h.merchant_id, h.day), h.amount_fen);
+  });
 }
 
 std::vector<Hold> UsageBook::Reserve(const RuleSet& rules, const perks::v1::Basket& basket,
                                      EvalResult& out) {
   std::lock_guard<std::mutex> lock(mu_);
   Locked view(*this);
-  rules.Evaluate(basket, &view, /*explain=*/false, out);
+  rules.Evaluate(basket, &view, /*explain=*/true, out);  // the till shows why others did not
   std::vector<Hold> holds;
   for (const AppliedDiscount& a : out.applied) {
     holds.push_back(MakeHold(rules.campaign(a.campaign), basket, a.amount_fen));
@@ -164,9 +156,16 @@ void UsageBook::Release(const std::vector<Hold>& holds) {
   for (const Hold& h : holds) Apply(h, -1, /*used=*/false);
 }
 
-void UsageBook::Restore(const std::vector<Hold>& holds, bool committed) {
+void UsageBook::Restore(const std::vector<Hold>& holds) {
   std::lock_guard<std::mutex> lock(mu_);
-  for (const Hold& h : holds) Apply(h, +1, committed);
+  for (const Hold& h : holds) Apply(h, +1, /*used=*/false);
+}
+
+void UsageBook::LoadUsed(const std::string& key, int64_t used_fen, int64_t used_count) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Counter& k = counters_[key];
+  k.used_fen = used_fen;
+  k.used_count = used_count;
 }
 
 Counter UsageBook::CampaignTotal(const std::string& campaign_id) const {

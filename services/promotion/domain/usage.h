@@ -22,6 +22,7 @@ namespace perks::promotion {
 // set that granted it.
 struct Hold {
   std::string campaign_id;
+  int32_t version = 0;
   int64_t amount_fen = 0;
   std::vector<perks::v1::FundedShare> funding;
   std::string member_id;
@@ -52,8 +53,13 @@ class UsageBook final : public UsageView {
   // What was held becomes used; or returns (released, expired). Each exactly once per hold.
   void Commit(const std::vector<Hold>& holds);
   void Release(const std::vector<Hold>& holds);
-  // Counts holds already committed before a restart, or still held.
-  void Restore(const std::vector<Hold>& holds, bool committed);
+  // Counts holds still held before a restart.
+  void Restore(const std::vector<Hold>& holds);
+  // Sets what was used of the counter `key` (from ForEachCounter), on start.
+  void LoadUsed(const std::string& key, int64_t used_fen, int64_t used_count);
+  // Every counter a hold counts against, with the fen it adds there (and a count of one).
+  template <typename Visit>
+  static void ForEachCounter(const Hold& h, Visit visit);
 
   // The campaign's total, or one funder's share of it (fen only).
   Counter CampaignTotal(const std::string& campaign_id) const;
@@ -63,6 +69,12 @@ class UsageBook final : public UsageView {
   // Allows, with mu_ held.
   NotAppliedReason AllowsLocked(const CompiledCampaign& c, const perks::v1::Basket& basket,
                                 const LocalMoment& local, int64_t discount_fen) const;
+  static std::string CampaignKey(const std::string& c);
+  static std::string FunderKey(const std::string& c, perks::v1::Funder f);
+  static std::string MemberKey(const char* period, const std::string& c, const std::string& member,
+                               int64_t n);
+  static std::string MerchantDayKey(const std::string& c, const std::string& merchant, int64_t day);
+
   // Adds `sign` times the hold to every counter it touches, as held (or used).
   void Apply(const Hold& h, int sign, bool used);
   Hold MakeHold(const CompiledCampaign& c, const perks::v1::Basket& basket,
@@ -85,6 +97,21 @@ class UsageBook final : public UsageView {
   mutable std::mutex mu_;
   absl::flat_hash_map<std::string, Counter> counters_;
 };
+
+template <typename Visit>
+void UsageBook::ForEachCounter(const Hold& h, Visit visit) {
+  visit(CampaignKey(h.campaign_id), h.amount_fen);
+  for (const auto& share : h.funding) {
+    visit(FunderKey(h.campaign_id, share.funder()), share.amount_fen());
+  }
+  if (!h.member_id.empty()) {
+    visit(MemberKey("mc", h.campaign_id, h.member_id, 0), h.amount_fen);
+    visit(MemberKey("md", h.campaign_id, h.member_id, h.day), h.amount_fen);
+    visit(MemberKey("mw", h.campaign_id, h.member_id, h.week), h.amount_fen);
+    visit(MemberKey("mm", h.campaign_id, h.member_id, h.month), h.amount_fen);
+  }
+  visit(MerchantDayKey(h.campaign_id, h.merchant_id, h.day), h.amount_fen);
+}
 
 }  // namespace perks::promotion
 

@@ -3,7 +3,6 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/grpc_status.h"
 #include "services/common/money.h"
-#include "services/gate/admitted.h"
 #include "services/promotion/domain/spec.h"
 
 namespace perks::promotion {
@@ -66,6 +65,7 @@ absl::StatusOr<std::unique_ptr<PromotionService>> PromotionService::Open(
   if (!db.ok()) return db.status();
   auto service = std::unique_ptr<PromotionService>(new PromotionService(std::move(*db), o));
   if (absl::Status s = service->Recompile(); !s.ok()) return s;
+  if (absl::Status s = service->reservations_->Restore(); !s.ok()) return s;
   return service;
 }
 
@@ -77,11 +77,14 @@ PromotionService::PromotionService(std::unique_ptr<storage::Db> db,
       clock_(o.clock),
       idempotency_{db_.get(), writer_.get(), store_.idempotency_family(), o.clock},
       audit_(db_.get(), "promotion"),
-      gate_("perks.v1.PromotionService", o.gate) {}
+      gate_("perks.v1.PromotionService", o.gate),
+      reservations_(std::make_unique<Reservations>(db_.get(), writer_.get(), o.clock,
+                                                   [this] { return rules(); })) {}
 
 PromotionService::~PromotionService() { (void)Close(); }
 
 absl::Status PromotionService::Close() {
+  if (reservations_) reservations_->Stop();
   if (writer_) writer_->Stop();
   return db_->Close();
 }
@@ -105,18 +108,24 @@ absl::Status PromotionService::Recompile() {
   return absl::OkStatus();
 }
 
-PromotionService::Reactor* PromotionService::Mutate(
-    Ctx* ctx, std::string_view method, const google::protobuf::Message& req,
-    google::protobuf::Message* resp, absl::AnyInvocable<absl::Status(const Caller&)> check,
-    Apply apply, bool recompile) {
+MutationSteps<Mutation> PromotionService::Steps(Check check, Apply apply) {
   MutationSteps<Mutation> steps;
   steps.make = [this](const Caller& caller) {
-    return Mutation{ActorName(caller), absl::ToUnixMillis(clock_->Now()), ScopeTenant(caller)};
+    return Mutation{ActorName(caller), absl::ToUnixMillis(clock_->Now()), ScopeTenant(caller),
+                    BoundToMerchant(caller) ? caller.merchant_id() : ""};
   };
   steps.check = [check = std::move(check)](const Caller& caller, Mutation&) mutable {
     return check(caller);
   };
   steps.apply = std::move(apply);
+  return steps;
+}
+
+PromotionService::Reactor* PromotionService::Mutate(Ctx* ctx, std::string_view method,
+                                                    const google::protobuf::Message& req,
+                                                    google::protobuf::Message* resp, Check check,
+                                                    Apply apply, bool recompile) {
+  MutationSteps<Mutation> steps = Steps(std::move(check), std::move(apply));
   if (recompile) steps.after = [this] { return Recompile(); };
   return AdmitAndMutate(gate_, idempotency_, audit_, ctx, method, req, resp, std::move(steps));
 }
@@ -228,6 +237,86 @@ PromotionService::Reactor* PromotionService::Evaluate(Ctx* ctx,
     EvalResult result;
     set->Evaluate(basket, nullptr, req->explain(), result);
     set->ToProto(basket, result, resp);
+    return absl::OkStatus();
+  });
+}
+
+PromotionService::Reactor* PromotionService::Reserve(Ctx* ctx, const perks::v1::ReserveRequest* req,
+                                                     perks::v1::Reservation* resp) {
+  // The basket with its defaults filled in, and what the reservation held (for undo).
+  auto basket = std::make_shared<perks::v1::Basket>(req->basket());
+  auto held = std::make_shared<std::vector<Hold>>();
+  MutationSteps<Mutation> steps = Steps(
+      [this, basket](const Caller& caller) { return CheckBasket(caller, clock_->Now(), *basket); },
+      [this, basket, held, resp](storage::Txn& txn, const Mutation& m) {
+        return reservations_->Reserve(txn, *basket, m, resp, held.get());
+      });
+  steps.after = [this, resp] {
+    reservations_->Reserved(*resp);
+    return absl::OkStatus();
+  };
+  steps.undo = [this, held] { reservations_->Undo(*held); };
+  return AdmitAndMutate(gate_, idempotency_, audit_, ctx, "Reserve", *req, resp, std::move(steps));
+}
+
+PromotionService::Reactor* PromotionService::Commit(Ctx* ctx, const perks::v1::CommitRequest* req,
+                                                    perks::v1::Reservation* resp) {
+  auto settled = std::make_shared<std::vector<Hold>>();
+  MutationSteps<Mutation> steps =
+      Steps([](const Caller&) { return absl::OkStatus(); },
+            [this, req, resp, settled](storage::Txn& txn, const Mutation& m) {
+              return reservations_->Commit(txn, *req, m, resp, settled.get());
+            });
+  steps.after = [this, req, settled] {
+    reservations_->Committed(req->reservation_id(), *settled);
+    return absl::OkStatus();
+  };
+  return AdmitAndMutate(gate_, idempotency_, audit_, ctx, "Commit", *req, resp, std::move(steps));
+}
+
+PromotionService::Reactor* PromotionService::Release(Ctx* ctx, const perks::v1::ReleaseRequest* req,
+                                                     perks::v1::Reservation* resp) {
+  auto settled = std::make_shared<std::vector<Hold>>();
+  MutationSteps<Mutation> steps = Steps(
+      [req](const Caller&) {
+        return req->reason().size() > 500
+                   ? absl::InvalidArgumentError("the reason is longer than 500 bytes")
+                   : absl::OkStatus();
+      },
+      [this, req, resp, settled](storage::Txn& txn, const Mutation& m) {
+        return reservations_->Release(txn, *req, m, resp, settled.get());
+      });
+  steps.after = [this, req, settled] {
+    reservations_->Released(req->reservation_id(), *settled);
+    return absl::OkStatus();
+  };
+  return AdmitAndMutate(gate_, idempotency_, audit_, ctx, "Release", *req, resp, std::move(steps));
+}
+
+PromotionService::Reactor* PromotionService::GetReservation(
+    Ctx* ctx, const perks::v1::GetReservationRequest* req, perks::v1::Reservation* resp) {
+  return Read(ctx, "GetReservation", *req, [this, req, resp](const Caller& caller) {
+    Mutation scope{"", 0, ScopeTenant(caller), BoundToMerchant(caller) ? caller.merchant_id() : ""};
+    auto r = reservations_->Get(req->reservation_id(), scope);
+    if (!r.ok()) return r.status();
+    *resp = std::move(*r);
+    return absl::OkStatus();
+  });
+}
+
+PromotionService::Reactor* PromotionService::GetBudgets(Ctx* ctx,
+                                                        const perks::v1::GetBudgetsRequest* req,
+                                                        perks::v1::CampaignBudgets* resp) {
+  return Read(ctx, "GetBudgets", *req, [this, req, resp](const Caller& caller) {
+    auto c = store_.Get(req->campaign_id(), ScopeTenant(caller), absl::ToUnixMillis(clock_->Now()));
+    if (!c.ok()) return c.status();
+    perks::v1::CampaignSpec spec = c->draft();
+    if (c->published_version() > 0) {
+      auto v = store_.GetVersion(req->campaign_id(), 0, ScopeTenant(caller));
+      if (!v.ok()) return v.status();
+      spec = v->spec();
+    }
+    *resp = reservations_->Budgets(spec);
     return absl::OkStatus();
   });
 }

@@ -1,6 +1,7 @@
-// The promotion service over gRPC: campaigns for admins, evaluation for checkouts. Changes go
-// through the group-commit writer and are exactly-once per request id; each publish, pause,
-// resume or end swaps in a newly compiled rule set, so evaluation never touches the disk.
+// The promotion service over gRPC: campaigns for admins, evaluation and reservations for
+// checkouts. Changes go through the group-commit writer and are exactly-once per request id; each
+// publish, pause, resume or end swaps in a newly compiled rule set, so evaluation never touches
+// the disk.
 #ifndef PERKS_SERVICES_PROMOTION_RPC_PROMOTION_SERVICE_H_
 #define PERKS_SERVICES_PROMOTION_RPC_PROMOTION_SERVICE_H_
 
@@ -13,8 +14,10 @@
 #include "services/common/audit.h"
 #include "services/common/clock.h"
 #include "services/common/idempotency.h"
+#include "services/gate/admitted.h"
 #include "services/gate/gate.h"
 #include "services/promotion/domain/engine.h"
+#include "services/promotion/rpc/reservations.h"
 #include "services/promotion/store/promotion_store.h"
 
 namespace perks::promotion {
@@ -58,6 +61,16 @@ class PromotionService final : public perks::v1::PromotionService::CallbackServi
                               perks::v1::CampaignVersion* resp) override;
   Reactor* Evaluate(Ctx* ctx, const perks::v1::EvaluateRequest* req,
                     perks::v1::Evaluation* resp) override;
+  Reactor* Reserve(Ctx* ctx, const perks::v1::ReserveRequest* req,
+                   perks::v1::Reservation* resp) override;
+  Reactor* Commit(Ctx* ctx, const perks::v1::CommitRequest* req,
+                  perks::v1::Reservation* resp) override;
+  Reactor* Release(Ctx* ctx, const perks::v1::ReleaseRequest* req,
+                   perks::v1::Reservation* resp) override;
+  Reactor* GetReservation(Ctx* ctx, const perks::v1::GetReservationRequest* req,
+                          perks::v1::Reservation* resp) override;
+  Reactor* GetBudgets(Ctx* ctx, const perks::v1::GetBudgetsRequest* req,
+                      perks::v1::CampaignBudgets* resp) override;
   Reactor* ListAudit(Ctx* ctx, const perks::v1::ListAuditRequest* req,
                      perks::v1::ListAuditResponse* resp) override;
 
@@ -66,12 +79,14 @@ class PromotionService final : public perks::v1::PromotionService::CallbackServi
  private:
   PromotionService(std::unique_ptr<storage::Db> db, const PromotionServiceOptions& o);
   using Apply = absl::AnyInvocable<absl::Status(storage::Txn&, const Mutation&)>;
+  using Check = absl::AnyInvocable<absl::Status(const perks::v1::Caller&)>;
+  // The steps of a change by an admitted caller: its Mutation, `check` before the writer, `apply`
+  // on it.
+  MutationSteps<Mutation> Steps(Check check, Apply apply);
   // Admits the caller, runs `check`, then `apply` once per request id; with `recompile`, a
   // successful change swaps in a new rule set before the caller is answered.
   Reactor* Mutate(Ctx* ctx, std::string_view method, const google::protobuf::Message& req,
-                  google::protobuf::Message* resp,
-                  absl::AnyInvocable<absl::Status(const perks::v1::Caller&)> check, Apply apply,
-                  bool recompile);
+                  google::protobuf::Message* resp, Check check, Apply apply, bool recompile);
   Reactor* Read(Ctx* ctx, std::string_view method, const google::protobuf::Message& req,
                 absl::AnyInvocable<absl::Status(const perks::v1::Caller&)> read);
   // Compiles every published campaign and makes it the rule set in use.
@@ -84,6 +99,7 @@ class PromotionService final : public perks::v1::PromotionService::CallbackServi
   IdempotencyStore idempotency_;
   AuditLog audit_;
   Gate gate_;
+  std::unique_ptr<Reservations> reservations_;
 
   std::mutex compile_mu_;  // one recompile at a time, in commit order
   mutable std::mutex rules_mu_;

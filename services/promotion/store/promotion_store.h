@@ -19,7 +19,8 @@ namespace perks::promotion {
 struct Mutation {
   std::string actor;
   int64_t now_unix_ms = 0;
-  std::string tenant_id;  // the caller's city; empty: every city
+  std::string tenant_id;    // the caller's city; empty: every city
+  std::string merchant_id;  // a till's merchant: it settles its own reservations only
 };
 
 // A campaign's state now, from its record: DRAFT until published, then SCHEDULED, ACTIVE and
