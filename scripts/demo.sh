@@ -74,6 +74,7 @@ Try, in another terminal:
   build/tools/perkctl/perkctl campaign list --city bozhou
   build/tools/perkctl/perkctl campaign evaluate --city bozhou --program bozhou-member \\
       --category supermarket --amount 100 --at "2026-12-05 10:00"   # spend 100 save 30
+  build/tools/perkctl/perkctl campaign budgets bozhou-supermarket-100-30   # used, held, left
 (full card numbers of the demo batch are in $DATA/cards.csv)
 Ctrl-C stops perkd.
 MSG

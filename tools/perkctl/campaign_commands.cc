@@ -1,4 +1,5 @@
 // perkctl campaign: a city's promotions, from files to what a checkout gets.
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "perks/v1/promotion.grpc.pb.h"
@@ -234,6 +235,27 @@ void AddCampaignCommands(CLI::App& app, Ctl& ctl) {
       Check(ctl.Done<v1::Campaign>(s, resp, [](const v1::Campaign& c) { PrintCampaigns({c}); }));
     });
   }
+
+  auto* budgets = campaign->add_subcommand(
+      "budgets", "each budget of a campaign: its value, used, held by open checkouts, left");
+  budgets->add_option("CAMPAIGN", *id, "campaign id")->required();
+  budgets->callback([&ctl, promo, id] {
+    v1::GetBudgetsRequest req;
+    req.set_campaign_id(*id);
+    v1::CampaignBudgets resp;
+    grpc::Status s = promo()->GetBudgets(ctl.Context().get(), req, &resp);
+    Check(ctl.Done<v1::CampaignBudgets>(s, resp, [](const v1::CampaignBudgets& r) {
+      std::vector<std::vector<std::string>> rows = {{"BUDGET", "LIMIT", "USED", "HELD", "LEFT"}};
+      for (const auto& b : r.budgets()) {
+        // Counts are counts; every other budget is money, shown in yuan.
+        bool count = absl::EndsWith(b.name(), "count");
+        auto show = [count](int64_t v) { return count ? std::to_string(v) : Yuan(v); };
+        rows.push_back({b.name(), b.unlimited() ? "no limit" : show(b.limit()), show(b.used()),
+                        show(b.held()), b.unlimited() ? "-" : show(b.left())});
+      }
+      PrintTable(rows);
+    }));
+  });
 
   auto* preview = campaign->add_subcommand(
       "preview", "what each campaign in a file would give a basket, before publishing");

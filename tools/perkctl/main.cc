@@ -571,7 +571,8 @@ Running a city's promotions (a union admin):
                                                            what a basket would get, and the hash
   3. perkctl campaign apply FILE --publish                 checkouts use them from their start
   4. perkctl campaign list  |  perkctl campaign evaluate --amount 100 --category supermarket ...
-  5. perkctl campaign pause ID --reason "…"  |  resume  |  end    (each change is audited))");
+  5. perkctl campaign budgets ID                          used, held and left of each budget
+  6. perkctl campaign pause ID --reason "…"  |  resume  |  end    (each change is audited))");
   Ctl ctl(&g);
   AddHealth(app, ctl);
   AddBackup(app, ctl);
