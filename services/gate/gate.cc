@@ -2,7 +2,10 @@
 
 #include <openssl/crypto.h>
 
+#include <cstdint>
 #include <future>
+#include <optional>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "services/auth/domain/auth_rules.h"
@@ -77,6 +80,67 @@ void Gate::Connect(std::shared_ptr<grpc::Channel> auth, std::shared_ptr<grpc::Ch
   merchant_ = perks::v1::MerchantService::NewStub(merchant);
 }
 
+void Gate::CheckMerchantsExist(std::vector<std::string> merchant_ids, std::string tenant_id,
+                               std::string field, Done done) {
+  if (merchant_ids.empty()) return done(absl::OkStatus());
+  perks::v1::MerchantService::Stub* stub;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stub = merchant_.get();
+  }
+  if (!stub) return done(absl::UnavailableError("the server is starting; try again shortly"));
+  // What all the calls share: the first problem (ids in order, so the answer names the first
+  // unknown id whichever call finishes first), and the caller's Done for the last call to run.
+  struct Check {
+    std::mutex mu;
+    size_t left;
+    size_t first_bad = SIZE_MAX;
+    absl::Status status;
+    Done done;
+  };
+  auto check = std::make_shared<Check>();
+  check->left = merchant_ids.size();
+  check->done = std::move(done);
+  for (size_t i = 0; i < merchant_ids.size(); ++i) {
+    struct Call {
+      std::unique_ptr<grpc::ClientContext> ctx;
+      perks::v1::GetMerchantRequest req;
+      perks::v1::Merchant resp;
+    };
+    auto call = std::make_shared<Call>();
+    call->ctx = InternalContext(options_.internal_key);
+    call->req.set_merchant_id(merchant_ids[i]);
+    stub->async()->GetMerchant(
+        call->ctx.get(), &call->req, &call->resp,
+        [call, check, i, tenant_id, field](grpc::Status s) {
+          absl::Status problem = absl::OkStatus();
+          const std::string& id = call->req.merchant_id();
+          if (s.error_code() == grpc::StatusCode::NOT_FOUND ||
+              (s.ok() && call->resp.profile().tenant_id() != tenant_id)) {
+            problem = absl::InvalidArgumentError(
+                absl::StrCat(field, ": no merchant ", id, " in ", tenant_id,
+                             "; perkctl merchants list --city ", tenant_id, " shows them"));
+          } else if (!s.ok()) {
+            problem = absl::UnavailableError(absl::StrCat(
+                "cannot check merchant ", id, " now (", s.error_message(), "); try again shortly"));
+          }
+          Done finish;
+          absl::Status answer;
+          {
+            std::lock_guard<std::mutex> lock(check->mu);
+            if (!problem.ok() && i < check->first_bad) {
+              check->first_bad = i;
+              check->status = problem;
+            }
+            if (--check->left > 0) return;
+            finish = std::move(check->done);
+            answer = check->status;
+          }
+          finish(answer);
+        });
+  }
+}
+
 absl::Status Gate::Permit(const Caller& caller, std::string_view method) const {
   RoleSet roles = policy_.RolesFor(absl::StrCat("/", service_, "/", std::string(method)));
   if (roles & kNoCredentials) return absl::OkStatus();
@@ -119,15 +183,17 @@ void Gate::IdentifyBearer(const std::string& bearer, Identified done) {
   if (auto parsed = auth::ParseBearer(bearer); !parsed.ok()) return done(parsed.status());
   absl::Time now = options_.clock->Now();
   perks::v1::AuthService::Stub* stub;
+  std::optional<Caller> cached;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = tokens_.find(bearer);
     if (it != tokens_.end() && now - it->second.fetched < options_.cache_ttl) {
-      Caller c = it->second.value;
-      return done(std::move(c));
+      cached = it->second.value;
     }
     stub = auth_.get();
   }
+  // Answered outside the lock: the handler runs inside done and may use the gate again.
+  if (cached) return done(*std::move(cached));
   if (!stub) return done(absl::UnavailableError("the server is starting; try again shortly"));
   struct Call {
     std::unique_ptr<grpc::ClientContext> ctx;
