@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "services/common/categories.h"
 #include "services/common/personal.h"
 
 namespace perks::merchant {
@@ -97,7 +98,7 @@ absl::StatusOr<perks::v1::MerchantProfile> NormalizeProfile(const perks::v1::Mer
   if (absl::Status s = RequireIdentifier("tenant_id", p.tenant_id()); !s.ok()) return s;
   if (absl::Status s = RequireText("name", p.name(), 100); !s.ok()) return s;
   if (absl::Status s = ValidateCreditCode(p.credit_code()); !s.ok()) return s;
-  if (absl::Status s = RequireIdentifier("category", p.category()); !s.ok()) return s;
+  if (absl::Status s = CheckCategory("category", p.category()); !s.ok()) return s;
   if (absl::Status s = RequireIdentifier("region", p.region()); !s.ok()) return s;
   if (absl::Status s = RequireText("address", p.address(), kTextBytesMax); !s.ok()) return s;
   if (absl::Status s = RequireText("contact_name", p.contact_name(), 64); !s.ok()) return s;

@@ -8,6 +8,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/common/categories.h"
 #include "services/common/money.h"
 #include "services/common/personal.h"
 #include "services/promotion/domain/funding.h"
@@ -118,6 +119,9 @@ absl::Status ValidateEligibility(const perks::v1::Eligibility& e) {
       if (v.empty()) return Bad("eligibility: a list holds an empty value");
     }
   }
+  for (const std::string& c : e.categories()) {
+    if (absl::Status s = CheckCategory("eligibility.categories", c); !s.ok()) return s;
+  }
   return absl::OkStatus();
 }
 
@@ -157,6 +161,9 @@ absl::Status ValidateSpec(const CampaignSpec& spec) {
   }
   if (absl::Status s = ValidateRule(spec); !s.ok()) return s;
   if (absl::Status s = ValidateEligibility(spec.eligibility()); !s.ok()) return s;
+  for (const std::string& c : spec.grant().allowed_categories()) {
+    if (absl::Status s = CheckCategory("grant.allowed_categories", c); !s.ok()) return s;
+  }
   if (absl::Status s = ValidateFunding(spec.funding()); !s.ok()) return s;
   return ValidateLimits(spec);
 }

@@ -39,6 +39,25 @@ TEST(SpecTest, EachMistakeNamesItsField) {
       {[](auto& s) { s.mutable_eligibility()->set_day_start_minute(600); }, "day_start_minute"},
       {[](auto& s) { s.mutable_funding(0)->set_share_bp(5000); }, "funding"},
       {[](auto& s) { s.set_budget_fen(-1); }, "budgets"},
+      {[](auto& s) { s.mutable_threshold()->set_min_fen(-10000); }, "threshold.min_fen"},
+      {[](auto& s) {
+         // Two funders whose shares overlap: 60% + 60%.
+         s.mutable_funding(0)->set_share_bp(6000);
+         auto* union_share = s.add_funding();
+         union_share->set_funder(perks::v1::FUNDER_UNION);
+         union_share->set_share_bp(6000);
+       },
+       "funding"},
+      {[](auto& s) { s.mutable_eligibility()->add_categories("bakery"); },
+       "eligibility.categories: unknown category \"bakery\""},
+      {[](auto& s) {
+         s.mutable_grant()->set_event(perks::v1::GRANT_EVENT_CARD_ACTIVATED);
+         s.mutable_grant()->set_balance_name("voucher");
+         s.mutable_grant()->set_balance_kind(perks::v1::GRANT_BALANCE_KIND_VOUCHER);
+         s.mutable_grant()->set_amount_fen(50000);
+         s.mutable_grant()->add_allowed_categories("farm-produce");
+       },
+       "grant.allowed_categories"},
   };
   for (const Case& c : cases) {
     perks::v1::CampaignSpec s = Valid();
