@@ -42,6 +42,34 @@ struct MutationSteps {
   absl::AnyInvocable<void()> undo;
 };
 
+// For a caller already admitted: runs `steps` and answers `done`.
+template <typename M>
+void MutateAdmitted(const IdempotencyStore& idempotency, const AuditLog& audit,
+                    const perks::v1::Caller& caller, std::string_view method,
+                    const google::protobuf::Message& req, google::protobuf::Message* resp,
+                    MutationSteps<M> steps, Gate::Done done) {
+  M m = steps.make(caller);
+  if (steps.check) {
+    if (absl::Status s = steps.check(caller, m); !s.ok()) return done(s);
+  }
+  std::string actor = m.actor;
+  int64_t now = m.now_unix_ms;
+  MutateAndAudit(
+      idempotency, audit, caller, std::move(actor), method, req, resp, now,
+      [m = std::move(m), apply = std::move(steps.apply)](storage::Txn& txn) mutable {
+        return apply(txn, m);
+      },
+      [after = std::move(steps.after), undo = std::move(steps.undo),
+       done = std::move(done)](absl::Status s) mutable {
+        if (s.ok()) {
+          if (after) s = after();
+        } else if (undo) {
+          undo();
+        }
+        done(s);
+      });
+}
+
 template <typename M>
 grpc::ServerUnaryReactor* AdmitAndMutate(Gate& gate, const IdempotencyStore& idempotency,
                                          const AuditLog& audit, grpc::CallbackServerContext* ctx,
@@ -52,26 +80,8 @@ grpc::ServerUnaryReactor* AdmitAndMutate(Gate& gate, const IdempotencyStore& ide
       ctx, method, req,
       [&idempotency, &audit, method = std::string(method), &req, resp, steps = std::move(steps)](
           const perks::v1::Caller& caller, Gate::Done done) mutable {
-        M m = steps.make(caller);
-        if (steps.check) {
-          if (absl::Status s = steps.check(caller, m); !s.ok()) return done(s);
-        }
-        std::string actor = m.actor;
-        int64_t now = m.now_unix_ms;
-        MutateAndAudit(
-            idempotency, audit, caller, std::move(actor), method, req, resp, now,
-            [m = std::move(m), apply = std::move(steps.apply)](storage::Txn& txn) mutable {
-              return apply(txn, m);
-            },
-            [after = std::move(steps.after), undo = std::move(steps.undo),
-             done = std::move(done)](absl::Status s) mutable {
-              if (s.ok()) {
-                if (after) s = after();
-              } else if (undo) {
-                undo();
-              }
-              done(s);
-            });
+        MutateAdmitted(idempotency, audit, caller, method, req, resp, std::move(steps),
+                       std::move(done));
       });
 }
 

@@ -75,6 +75,12 @@ class Gate {
 
   const std::string& service() const { return service_; }
 
+  // Checks, as this service, that every merchant in `merchant_ids` exists in `tenant_id`:
+  // INVALID_ARGUMENT naming `field` and the first that does not. Asks the merchant service (one
+  // call per id, at once); `done` runs once, on a gRPC thread.
+  void CheckMerchantsExist(std::vector<std::string> merchant_ids, std::string tenant_id,
+                           std::string field, Done done);
+
  private:
   using Identified = absl::AnyInvocable<void(absl::StatusOr<perks::v1::Caller>)>;
   void Identify(grpc::ServerContextBase& ctx, const std::string& full_method,

@@ -286,6 +286,39 @@ TEST_F(PromotionApiTest, CitiesRolesAndBadInputAreRefusedAndWriteNothing) {
   EXPECT_EQ(Writes(), before);
 }
 
+TEST_F(PromotionApiTest, ACampaignNamesOnlyMerchantsAndCategoriesThatExist) {
+  perks::v1::Merchant mine = Onboard(1, "bozhou", bozhou_);
+  perks::v1::Merchant theirs = Onboard(2, "anqing", admin_token_);
+  auto program =
+      tools::ReadCampaignFile(std::string(PERKS_EXAMPLES_DIR) + "/bozhou-member-card.yaml");
+  ASSERT_TRUE(program.ok());
+  CampaignSpec spec = program->campaigns(0);
+  auto before = Writes();
+  Campaign c;
+  // A merchant id nobody has, and one of another city: refused, naming the field and the id.
+  for (const std::string& id : {std::string("M-nobody"), theirs.merchant_id()}) {
+    CampaignSpec named = spec;
+    named.mutable_eligibility()->add_merchant_ids(mine.merchant_id());
+    named.mutable_eligibility()->add_merchant_ids(id);
+    grpc::Status s = Apply(named, bozhou_, &c);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << id;
+    EXPECT_THAT(s.error_message(), HasSubstr("eligibility.merchant_ids: no merchant " + id));
+  }
+  // A category the product does not know.
+  CampaignSpec bakery = spec;
+  bakery.mutable_eligibility()->add_categories("bakery");
+  grpc::Status s = Apply(bakery, bozhou_, &c);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("unknown category \"bakery\""));
+  EXPECT_EQ(Writes(), before);
+
+  // The city's own merchant is fine.
+  CampaignSpec named = spec;
+  named.mutable_eligibility()->add_merchant_ids(mine.merchant_id());
+  s = Apply(named, bozhou_, &c);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+}
+
 TEST_F(PromotionApiTest, ATillEvaluatesBasketsOfItsOwnMerchantOnly) {
   LoadProgram("bozhou-member-card.yaml", bozhou_);
   clock_.Set(Shanghai(2026, 12, 5, 10));

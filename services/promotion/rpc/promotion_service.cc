@@ -138,16 +138,24 @@ PromotionService::Reactor* PromotionService::Read(
 
 PromotionService::Reactor* PromotionService::ApplyCampaign(
     Ctx* ctx, const perks::v1::ApplyCampaignRequest* req, perks::v1::Campaign* resp) {
-  return Mutate(
-      ctx, "ApplyCampaign", *req, resp,
-      [req](const Caller& caller) {
-        if (absl::Status s = ValidateSpec(req->spec()); !s.ok()) return s;
-        return MayActIn(caller, req->spec().tenant_id());
-      },
-      [this, req, resp](storage::Txn& txn, const Mutation& m) {
-        return store_.Apply(txn, req->spec(), m, resp);
-      },
-      /*recompile=*/false);
+  return gate_.Run(
+      ctx, "ApplyCampaign", *req, [this, req, resp](const Caller& caller, Gate::Done done) {
+        if (absl::Status s = ValidateSpec(req->spec()); !s.ok()) return done(s);
+        if (absl::Status s = MayActIn(caller, req->spec().tenant_id()); !s.ok()) return done(s);
+        // A campaign may name only merchants the city has: the merchant service says which.
+        const auto& ids = req->spec().eligibility().merchant_ids();
+        gate_.CheckMerchantsExist(
+            {ids.begin(), ids.end()}, req->spec().tenant_id(), "eligibility.merchant_ids",
+            [this, req, resp, caller, done = std::move(done)](absl::Status s) mutable {
+              if (!s.ok()) return done(s);
+              MutateAdmitted(idempotency_, audit_, caller, "ApplyCampaign", *req, resp,
+                             Steps([](const Caller&) { return absl::OkStatus(); },
+                                   [this, req, resp](storage::Txn& txn, const Mutation& m) {
+                                     return store_.Apply(txn, req->spec(), m, resp);
+                                   }),
+                             std::move(done));
+            });
+      });
 }
 
 PromotionService::Reactor* PromotionService::PublishCampaign(
