@@ -80,6 +80,10 @@ void Gate::Connect(std::shared_ptr<grpc::Channel> auth, std::shared_ptr<grpc::Ch
   merchant_ = perks::v1::MerchantService::NewStub(merchant);
 }
 
+std::unique_ptr<grpc::ClientContext> Gate::InternalCall() const {
+  return InternalContext(options_.internal_key);
+}
+
 void Gate::CheckMerchantsExist(std::vector<std::string> merchant_ids, std::string tenant_id,
                                std::string field, Done done) {
   if (merchant_ids.empty()) return done(absl::OkStatus());

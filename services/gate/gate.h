@@ -75,6 +75,10 @@ class Gate {
 
   const std::string& service() const { return service_; }
 
+  // A client context for calling another Perks service as this one (the internal key), with the
+  // deadline every internal call has.
+  std::unique_ptr<grpc::ClientContext> InternalCall() const;
+
   // Checks, as this service, that every merchant in `merchant_ids` exists in `tenant_id`:
   // INVALID_ARGUMENT naming `field` and the first that does not. Asks the merchant service (one
   // call per id, at once); `done` runs once, on a gRPC thread.

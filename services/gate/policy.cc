@@ -63,6 +63,8 @@ Policy MakePolicy() {
   // Holding limits and budgets is a checkout's: the checkout service's, or a till's own.
   allow("PromotionService", {"Reserve", "Commit", "Release"}, kTerminal | kService);
   allow("PromotionService", {"GetReservation"}, kAdmins | kBank | kTerminal | kService);
+  // Grants: an admin issuing (vouchers, payouts), or the card service on activation.
+  allow("PromotionService", {"Grant"}, kAdmins | kService);
   // Each service's audit log: a city's admins read their city's.
   for (auto service : {"AuthService", "CardService", "MerchantService", "PromotionService"}) {
     allow(service, {"ListAudit"}, kAdmins);

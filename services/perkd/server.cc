@@ -226,6 +226,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
         parts.promotion ? &parts.promotion->gate() : nullptr, &parts.admin->gate()}) {
     if (g) g->Connect(local, local);
   }
+  // Grants are credited to cards, and activating a card asks for what activation earns.
+  if (parts.promotion) parts.promotion->ConnectCards(local);
+  if (parts.card && parts.promotion) parts.card->ConnectPromotions(local);
   auto* health = parts.grpc_server->GetHealthCheckService();
   health->SetServingStatus(true);
   for (const auto& name : options.services) {

@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "perks/v1/promotion.grpc.pb.h"
@@ -535,6 +536,211 @@ TEST_F(ReservationApiTest, RefusalsChangeNothing) {
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(Writes(), before);
+}
+
+// Grants: what an event earns a member, counted against the campaign's limits and budgets and
+// credited to the member's card.
+class GrantApiTest : public PromotionApiTest {
+ protected:
+  grpc::Status Grant(perks::v1::GrantEvent event, const std::string& card_number,
+                     const std::string& request_id, perks::v1::GrantResult* out,
+                     int64_t claim_fen = 0, const std::string& campaign_id = "",
+                     const std::string& token = "") {
+    perks::v1::GrantRequest req;
+    req.set_request_id(request_id);
+    req.set_event(event);
+    if (absl::ascii_isdigit(card_number[0])) {
+      req.mutable_card()->set_card_number(card_number);
+    } else {
+      req.mutable_card()->set_card_id(card_number);
+    }
+    req.set_claim_fen(claim_fen);
+    req.set_campaign_id(campaign_id);
+    return promo_->Grant(As(token.empty() ? admin_token_ : token).get(), req, out);
+  }
+
+  // The card's balance named `name` (0 if it has none).
+  int64_t BalanceOf(const std::string& card_number, const std::string& name) {
+    perks::v1::LookupCardRequest req;
+    req.mutable_card()->set_card_number(card_number);
+    perks::v1::Card card;
+    grpc::Status s = card_->LookupCard(As(admin_token_).get(), req, &card);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    for (const auto& b : card.balances()) {
+      if (b.name() == name) return b.amount_fen();
+    }
+    return 0;
+  }
+
+  perks::v1::Card Activate(const std::string& card_number, const std::string& request_id) {
+    perks::v1::ChangeCardStateRequest req;
+    req.set_request_id(request_id);
+    req.mutable_card()->set_card_number(card_number);
+    req.set_action(perks::v1::CARD_ACTION_ACTIVATE);
+    perks::v1::Card card;
+    grpc::Status s = card_->ChangeCardState(As(admin_token_).get(), req, &card);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return card;
+  }
+};
+
+TEST_F(GrantApiTest, AnqingActivationCreditsThirtyYuanOfTransitOncePerMember) {
+  LoadProgram("anqing-green-travel.yaml", admin_token_);
+  std::vector<std::string> cards = IssueMemberCards("anqing", 2, admin_token_, "anqing-green");
+  // Activating the card is what earns the credit: the answer shows it on the card.
+  perks::v1::Card active = Activate(cards[0], "activate-1");
+  EXPECT_EQ(active.state(), perks::v1::CARD_STATE_ACTIVE);
+  ASSERT_EQ(active.balances_size(), 1);
+  EXPECT_EQ(active.balances(0).name(), "transit");
+  EXPECT_EQ(active.balances(0).amount_fen(), 3000);
+  // The app retries the activation: nothing more.
+  Activate(cards[0], "activate-1");
+  EXPECT_EQ(BalanceOf(cards[0], "transit"), 3000);
+  // Asking for the activation grant again, under any request id, grants nothing more.
+  perks::v1::GrantResult again;
+  ASSERT_TRUE(Grant(perks::v1::GRANT_EVENT_CARD_ACTIVATED, cards[0], "again", &again).ok());
+  EXPECT_EQ(again.grants_size(), 0);
+  ASSERT_EQ(again.not_applied_size(), 1);
+  EXPECT_EQ(again.not_applied(0).reason(), perks::v1::NOT_APPLIED_MEMBER_LIMIT);
+  EXPECT_EQ(BalanceOf(cards[0], "transit"), 3000);
+  // The union's budget shows the one activation; the card's history names the campaign version.
+  perks::v1::GetBudgetsRequest budgets_req;
+  budgets_req.set_campaign_id("anqing-activation-30");
+  perks::v1::CampaignBudgets budgets;
+  ASSERT_TRUE(promo_->GetBudgets(As(admin_token_).get(), budgets_req, &budgets).ok());
+  ASSERT_GE(budgets.budgets_size(), 1);
+  EXPECT_EQ(budgets.budgets(0).name(), "campaign");
+  EXPECT_EQ(budgets.budgets(0).used(), 3000);
+  EXPECT_EQ(budgets.budgets(0).left(), 60000000 - 3000);
+  perks::v1::ListCardHistoryRequest history_req;
+  history_req.mutable_card()->set_card_number(cards[0]);
+  perks::v1::ListCardHistoryResponse history;
+  ASSERT_TRUE(card_->ListCardHistory(As(admin_token_).get(), history_req, &history).ok());
+  EXPECT_THAT(history.DebugString(), HasSubstr("campaign anqing-activation-30 version 1"));
+  // A card not yet active earns nothing on activation's account, and says why.
+  perks::v1::GrantResult none;
+  grpc::Status s = Grant(perks::v1::GRANT_EVENT_CARD_ACTIVATED, cards[1], "early", &none);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("not active"));
+  EXPECT_EQ(BalanceOf(cards[1], "transit"), 0);
+  // Half-price bus on the credit's card.
+  Evaluation bus = [&] {
+    perks::v1::EvaluateRequest req;
+    req.mutable_basket()->set_tenant_id("anqing");
+    req.mutable_basket()->set_program_id("anqing-green");
+    req.mutable_basket()->set_category("bus");
+    req.mutable_basket()->set_amount_fen(200);
+    Evaluation e;
+    EXPECT_TRUE(promo_->Evaluate(As(admin_token_).get(), req, &e).ok());
+    return e;
+  }();
+  EXPECT_EQ(bus.to_pay_fen(), 100);
+}
+
+TEST_F(GrantApiTest, FuyangVouchersGoToNeedyHouseholdsOnlyAndBuy550YuanOfFarmProduce) {
+  LoadProgram("fuyang-warm-heart.yaml", admin_token_);
+  std::vector<std::string> needy =
+      IssueMemberCards("fuyang", 2, admin_token_, "fuyang-member", {"needy_household"});
+  std::vector<std::string> others = IssueMemberCards("fuyang", 1, admin_token_, "fuyang-other");
+  for (size_t i = 0; i < needy.size(); ++i) {
+    perks::v1::GrantResult r;
+    grpc::Status s = Grant(perks::v1::GRANT_EVENT_ISSUE_BATCH, needy[i], absl::StrCat("v-", i), &r,
+                           0, "fuyang-warm-heart-2026");
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    ASSERT_EQ(r.grants_size(), 1);
+    EXPECT_EQ(r.grants(0).amount_fen(), 50000);
+    EXPECT_EQ(r.grants(0).balance_kind(), perks::v1::GRANT_BALANCE_KIND_VOUCHER);
+    EXPECT_GT(r.grants(0).card_history_seq(), 0);
+    ASSERT_EQ(r.grants(0).funding_size(), 1);
+    EXPECT_EQ(r.grants(0).funding(0).funder(), perks::v1::FUNDER_UNION);
+    EXPECT_FALSE(r.grant_id().empty());
+    // The same request again: the first answer, and one voucher.
+    perks::v1::GrantResult again;
+    ASSERT_TRUE(Grant(perks::v1::GRANT_EVENT_ISSUE_BATCH, needy[i], absl::StrCat("v-", i), &again,
+                      0, "fuyang-warm-heart-2026")
+                    .ok());
+    EXPECT_EQ(again.grant_id(), r.grant_id());
+    EXPECT_EQ(BalanceOf(needy[i], "warm-heart-2026"), 50000);
+  }
+  perks::v1::GrantResult other;
+  ASSERT_TRUE(Grant(perks::v1::GRANT_EVENT_ISSUE_BATCH, others[0], "v-other", &other, 0,
+                    "fuyang-warm-heart-2026")
+                  .ok());
+  EXPECT_EQ(other.grants_size(), 0);
+  ASSERT_EQ(other.not_applied_size(), 1);
+  EXPECT_EQ(other.not_applied(0).reason(), perks::v1::NOT_APPLIED_MEMBER_TAGS);
+  EXPECT_EQ(BalanceOf(others[0], "warm-heart-2026"), 0);
+
+  // At a farm-produce merchant the voucher and the merchant's 10% pay for 550 yuan.
+  perks::v1::EvaluateRequest req;
+  perks::v1::Basket* b = req.mutable_basket();
+  b->set_tenant_id("fuyang");
+  b->set_program_id("fuyang-member");
+  b->set_merchant_id("fuyang-farm");
+  b->set_category("farm_produce");
+  b->set_amount_fen(55000);
+  (*b->mutable_balances_fen())["warm-heart-2026"] = BalanceOf(needy[0], "warm-heart-2026");
+  Evaluation e;
+  ASSERT_TRUE(promo_->Evaluate(As(admin_token_).get(), req, &e).ok());
+  EXPECT_EQ(e.from_balances_fen(), 50000);
+  EXPECT_EQ(e.discount_fen(), 5000);
+  EXPECT_EQ(e.to_pay_fen(), 0);
+}
+
+TEST_F(GrantApiTest, BozhouMedicalPayoutFromAThousandYuanOutOfPocketOnce) {
+  LoadProgram("bozhou-medical.yaml", bozhou_);
+  std::vector<std::string> cards = IssueMemberCards("bozhou", 1, bozhou_, "bozhou-member");
+  perks::v1::GrantResult small;
+  ASSERT_TRUE(
+      Grant(perks::v1::GRANT_EVENT_MEDICAL_CLAIM, cards[0], "claim-1", &small, 80000, "", bozhou_)
+          .ok());
+  EXPECT_EQ(small.grants_size(), 0);
+  ASSERT_EQ(small.not_applied_size(), 1);
+  EXPECT_EQ(small.not_applied(0).reason(), perks::v1::NOT_APPLIED_CLAIM_TOO_SMALL);
+  perks::v1::GrantResult paid;
+  ASSERT_TRUE(
+      Grant(perks::v1::GRANT_EVENT_MEDICAL_CLAIM, cards[0], "claim-2", &paid, 120000, "", bozhou_)
+          .ok());
+  ASSERT_EQ(paid.grants_size(), 1);
+  EXPECT_EQ(paid.grants(0).amount_fen(), 50000);
+  EXPECT_EQ(BalanceOf(cards[0], "medical"), 50000);
+  perks::v1::GrantResult twice;
+  ASSERT_TRUE(
+      Grant(perks::v1::GRANT_EVENT_MEDICAL_CLAIM, cards[0], "claim-3", &twice, 150000, "", bozhou_)
+          .ok());
+  EXPECT_EQ(twice.grants_size(), 0);
+  EXPECT_EQ(BalanceOf(cards[0], "medical"), 50000);
+  // What was granted is still counted after a restart.
+  Restart();
+  promo_ = PromotionService::NewStub(channel_);
+  ASSERT_TRUE(
+      Grant(perks::v1::GRANT_EVENT_MEDICAL_CLAIM, cards[0], "claim-4", &twice, 150000, "", bozhou_)
+          .ok());
+  EXPECT_EQ(twice.grants_size(), 0);
+  EXPECT_EQ(BalanceOf(cards[0], "medical"), 50000);
+}
+
+TEST_F(GrantApiTest, BadGrantsAreRefusedAndWriteNothing) {
+  LoadProgram("bozhou-medical.yaml", bozhou_);
+  std::vector<std::string> cards = IssueMemberCards("bozhou", 1, bozhou_, "bozhou-member");
+  std::string anqing = TokenFor(perks::v1::ROLE_UNION_ADMIN, "anqing", "", "安庆市总工会");
+  auto before = Writes();
+  perks::v1::GrantResult r;
+  grpc::Status s = Grant(perks::v1::GRANT_EVENT_UNSPECIFIED, cards[0], "g1", &r, 0, "", bozhou_);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("event"));
+  s = Grant(perks::v1::GRANT_EVENT_MEDICAL_CLAIM, cards[0], "g2", &r, 0, "", bozhou_);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("claim_fen"));
+  s = Grant(perks::v1::GRANT_EVENT_MEDICAL_CLAIM, cards[0], "g3", &r, -5, "", bozhou_);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  s = Grant(perks::v1::GRANT_EVENT_MEDICAL_CLAIM, "no-such-card", "g4", &r, 120000, "", bozhou_);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
+  // Another city's admin does not see the card.
+  s = Grant(perks::v1::GRANT_EVENT_MEDICAL_CLAIM, cards[0], "g5", &r, 120000, "", anqing);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
+  EXPECT_EQ(Writes(), before);
+  EXPECT_EQ(BalanceOf(cards[0], "medical"), 0);
 }
 
 }  // namespace

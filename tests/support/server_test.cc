@@ -74,12 +74,14 @@ tools::TerminalCredentials ServerTest::AddTerminal(const std::string& store_id,
 }
 
 std::vector<std::string> ServerTest::IssueMemberCards(const std::string& tenant, int count,
-                                                      const std::string& token) {
+                                                      const std::string& token,
+                                                      const std::string& program_id,
+                                                      const std::vector<std::string>& tags) {
   int n = ++programs_;
   CreateProgramRequest create;
   create.set_request_id(NextRequestId("program"));
   Program* p = create.mutable_program();
-  p->set_program_id(tenant + "-member-" + std::to_string(n));
+  p->set_program_id(program_id.empty() ? tenant + "-member-" + std::to_string(n) : program_id);
   p->set_tenant_id(tenant);
   p->set_name("工会会员卡");
   p->set_bin_prefix("62366" + std::to_string(n % 10));
@@ -102,6 +104,7 @@ std::vector<std::string> ServerTest::IssueMemberCards(const std::string& tenant,
     row->set_id_number(m.id_number);
     row->set_phone(m.phone);
     row->set_org_code(m.org_code);
+    for (const std::string& tag : tags) row->add_tags(tag);
   }
   ImportMembersResponse imported;
   s = card_->ImportMembers(As(token).get(), import, &imported);

@@ -59,10 +59,12 @@ class ServerTest : public ::testing::Test {
   // Registers a till at `store_id`, as `token`.
   tools::TerminalCredentials AddTerminal(const std::string& store_id, const std::string& token);
 
-  // Makes a card program in `tenant` and `count` members there with a card each, as `token`.
-  // Returns the full card numbers.
+  // Makes a card program in `tenant` (named `program_id`, or a new name) and `count` members
+  // there with a card each and `tags`, as `token`. Returns the full card numbers.
   std::vector<std::string> IssueMemberCards(const std::string& tenant, int count,
-                                            const std::string& token);
+                                            const std::string& token,
+                                            const std::string& program_id = "",
+                                            const std::vector<std::string>& tags = {});
 
   // Each service's latest write; equal before and after a call means it wrote nothing.
   std::map<std::string, uint64_t> Writes() const { return server_->LatestWrites(); }

@@ -217,16 +217,74 @@ CardService::Reactor* CardService::ExportCards(Ctx* ctx, const perks::v1::Export
 CardService::Reactor* CardService::ChangeCardState(Ctx* ctx,
                                                    const perks::v1::ChangeCardStateRequest* req,
                                                    perks::v1::Card* resp) {
-  return Mutate(
-      ctx, "ChangeCardState", *req, resp,
-      [req](const Caller&, Mutation&) {
-        if (req->reason().size() > 200) {
-          return absl::InvalidArgumentError("reason is over 200 bytes");
+  return gate_.Run(
+      ctx, "ChangeCardState", *req, [this, req, resp](const Caller& caller, Gate::Done done) {
+        MutationSteps<Mutation> steps;
+        steps.make = [this, req](const Caller& caller) {
+          return Mutation{ActorName(caller), req->request_id(), absl::ToUnixMillis(clock_->Now()),
+                          ScopeOf(caller)};
+        };
+        steps.check = [req](const Caller&, Mutation&) {
+          if (req->reason().size() > 200) {
+            return absl::InvalidArgumentError("reason is over 200 bytes");
+          }
+          return absl::OkStatus();
+        };
+        steps.apply = [this, req, resp](storage::Txn& txn, const Mutation& m) {
+          return store_.ChangeState(txn, *req, m, resp);
+        };
+        bool activates = req->action() == perks::v1::CARD_ACTION_ACTIVATE;
+        MutateAdmitted(
+            idempotency_, audit_, caller, "ChangeCardState", *req, resp, std::move(steps),
+            [this, resp, caller, activates, done = std::move(done)](absl::Status s) mutable {
+              if (!s.ok() || !activates) return done(s);
+              GrantOnActivation(caller, resp, std::move(done));
+            });
+      });
+}
+
+void CardService::ConnectPromotions(std::shared_ptr<grpc::Channel> promotions) {
+  std::lock_guard<std::mutex> lock(promotions_mu_);
+  promotions_ = perks::v1::PromotionService::NewStub(promotions);
+}
+
+void CardService::GrantOnActivation(const Caller& caller, perks::v1::Card* card, Gate::Done done) {
+  std::shared_ptr<perks::v1::PromotionService::Stub> promotions;
+  {
+    std::lock_guard<std::mutex> lock(promotions_mu_);
+    promotions = promotions_;
+  }
+  if (!promotions) return done(absl::OkStatus());  // no promotion service: nothing is granted
+  struct Call {
+    std::unique_ptr<grpc::ClientContext> ctx;
+    perks::v1::GrantRequest req;
+    perks::v1::GrantResult result;
+  };
+  auto call = std::make_shared<Call>();
+  call->ctx = gate_.InternalCall();
+  // Once per card, however often the activation is retried.
+  call->req.set_request_id(absl::StrCat("activate/", card->card_id()));
+  call->req.set_event(perks::v1::GRANT_EVENT_CARD_ACTIVATED);
+  call->req.mutable_card()->set_card_id(card->card_id());
+  promotions->async()->Grant(
+      call->ctx.get(), &call->req, &call->result,
+      [this, promotions, call, card, scope = ScopeOf(caller),
+       done = std::make_shared<Gate::Done>(std::move(done))](grpc::Status s) {
+        if (!s.ok()) {
+          absl::Status why = FromGrpcStatus(s);
+          return (*done)(absl::Status(
+              why.code(), absl::StrCat("the card is active, but what activation earns could not ",
+                                       "be granted: ", why.message(),
+                                       "; send the same request again to finish")));
         }
-        return absl::OkStatus();
-      },
-      [this, req, resp](storage::Txn& txn, const Mutation& m) {
-        return store_.ChangeState(txn, *req, m, resp);
+        if (call->result.grants_size() > 0) {
+          // The answer shows the card with what was credited.
+          perks::v1::CardRef ref;
+          ref.set_card_id(card->card_id());
+          auto now = store_.Lookup(ref, scope);
+          if (now.ok()) *card = std::move(*now);
+        }
+        (*done)(absl::OkStatus());
       });
 }
 

@@ -5,10 +5,12 @@
 #define PERKS_SERVICES_CARD_RPC_CARD_SERVICE_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "perks/v1/card.grpc.pb.h"
+#include "perks/v1/promotion.grpc.pb.h"
 #include "services/card/store/card_store.h"
 #include "services/common/audit.h"
 #include "services/common/clock.h"
@@ -41,6 +43,9 @@ class CardService final : public perks::v1::CardService::CallbackService {
   // Finishes queued writes and closes the database. Call after the gRPC server has shut down.
   absl::Status Close();
   Gate& gate() { return gate_; }
+  // Where the promotion service answers: activating a card asks it for what activation earns
+  // (e.g. transit credit). Unconnected, activation grants nothing.
+  void ConnectPromotions(std::shared_ptr<grpc::Channel> promotions);
 
   using Ctx = grpc::CallbackServerContext;
   using Reactor = grpc::ServerUnaryReactor;
@@ -85,6 +90,10 @@ class CardService final : public perks::v1::CardService::CallbackService {
   Reactor* Read(Ctx* ctx, std::string_view method, const google::protobuf::Message& req,
                 absl::AnyInvocable<absl::Status(const perks::v1::Caller&)> read);
 
+  // After an activation: the promotion service grants what it earns, credited to `card`; then
+  // `card` is read again to show it.
+  void GrantOnActivation(const perks::v1::Caller& caller, perks::v1::Card* card, Gate::Done done);
+
   std::unique_ptr<storage::Db> db_;
   std::unique_ptr<storage::GroupCommitWriter> writer_;
   CardStore store_;
@@ -92,6 +101,8 @@ class CardService final : public perks::v1::CardService::CallbackService {
   IdempotencyStore idempotency_;
   AuditLog audit_;
   Gate gate_;
+  mutable std::mutex promotions_mu_;
+  std::shared_ptr<perks::v1::PromotionService::Stub> promotions_;
 };
 
 }  // namespace perks::card

@@ -650,4 +650,34 @@ void RuleSet::ToProto(const Basket& basket, const EvalResult& result,
   }
 }
 
+void RuleSet::GrantsToProto(const Basket& member, const GrantAnswer& answer,
+                            perks::v1::GrantResult* out) const {
+  out->Clear();
+  for (const AppliedDiscount& a : answer.granted) {
+    const CompiledCampaign& c = *campaigns_[a.campaign];
+    const perks::v1::GrantRule& rule = c.spec().grant();
+    perks::v1::GrantedBalance* g = out->add_grants();
+    g->set_campaign_id(c.id());
+    g->set_version(c.version.version());
+    g->set_balance_name(rule.balance_name());
+    g->set_balance_kind(rule.balance_kind());
+    g->set_amount_fen(a.amount_fen);
+    for (auto& share : SplitDiscount(a.amount_fen, c.spec().funding())) {
+      *g->add_funding() = std::move(share);
+    }
+    *g->mutable_allowed_categories() = rule.allowed_categories();
+    if (rule.has_expires_at()) {
+      g->set_expires_at_unix_ms(rule.expires_at().seconds() * 1000 +
+                                rule.expires_at().nanos() / 1'000'000);
+    }
+  }
+  for (const Rejection& r : answer.rejected) {
+    const CompiledCampaign& c = *campaigns_[r.campaign];
+    perks::v1::NotApplied* n = out->add_not_applied();
+    n->set_campaign_id(c.id());
+    n->set_reason(r.reason);
+    n->set_explanation(Explain(c, r.reason, member));
+  }
+}
+
 }  // namespace perks::promotion

@@ -153,6 +153,8 @@ class RuleSet {
   // The proto answer: discounts with titles and funding, and explanations for people.
   void ToProto(const perks::v1::Basket& basket, const EvalResult& result,
                perks::v1::Evaluation* out) const;
+  void GrantsToProto(const perks::v1::Basket& member, const GrantAnswer& answer,
+                     perks::v1::GrantResult* out) const;
   std::string Explain(const CompiledCampaign& c, NotAppliedReason reason,
                       const perks::v1::Basket& basket) const;
 

@@ -52,6 +52,25 @@ absl::Status CheckBasket(const Caller& caller, absl::Time now, perks::v1::Basket
   return absl::OkStatus();
 }
 
+// A card may be granted to while it can take credit: issued, active or frozen; what activation
+// earns only once it is active.
+absl::Status CardTakesGrants(const perks::v1::Card& card, perks::v1::GrantEvent event) {
+  using perks::v1::CardState;
+  CardState state = card.state();
+  if (event == perks::v1::GRANT_EVENT_CARD_ACTIVATED && state != perks::v1::CARD_STATE_ACTIVE) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("card ", card.card_number_masked(), " is ", perks::v1::CardState_Name(state),
+                     ", not active: activation grants follow its activation"));
+  }
+  if (state != perks::v1::CARD_STATE_ISSUED && state != perks::v1::CARD_STATE_ACTIVE &&
+      state != perks::v1::CARD_STATE_FROZEN) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("card ", card.card_number_masked(), " is ", perks::v1::CardState_Name(state),
+                     " and takes no credit; grant to the member's live card instead"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PromotionService>> PromotionService::Open(
@@ -327,6 +346,121 @@ PromotionService::Reactor* PromotionService::GetBudgets(Ctx* ctx,
     *resp = reservations_->Budgets(spec);
     return absl::OkStatus();
   });
+}
+
+void PromotionService::ConnectCards(std::shared_ptr<grpc::Channel> cards) {
+  std::lock_guard<std::mutex> lock(cards_mu_);
+  cards_ = perks::v1::CardService::NewStub(cards);
+}
+
+PromotionService::Reactor* PromotionService::Grant(Ctx* ctx, const perks::v1::GrantRequest* req,
+                                                   perks::v1::GrantResult* resp) {
+  return gate_.Run(ctx, "Grant", *req, [this, req, resp](const Caller& caller, Gate::Done done) {
+    if (req->event() == perks::v1::GRANT_EVENT_UNSPECIFIED) {
+      return done(absl::InvalidArgumentError(
+          "event: CARD_ACTIVATED, ISSUE_BATCH or MEDICAL_CLAIM (what the member is granted for)"));
+    }
+    if (req->card().ref_case() == perks::v1::CardRef::REF_NOT_SET) {
+      return done(absl::InvalidArgumentError("card: the card to credit (its number or id)"));
+    }
+    if (req->claim_fen() < 0 || req->claim_fen() > kAmountFenMax) {
+      return done(absl::InvalidArgumentError(
+          absl::StrCat("claim_fen must be 0 to ", kAmountFenMax, " (fen)")));
+    }
+    if (req->event() == perks::v1::GRANT_EVENT_MEDICAL_CLAIM && req->claim_fen() == 0) {
+      return done(absl::InvalidArgumentError(
+          "claim_fen: a medical claim needs the member's out-of-pocket amount"));
+    }
+    std::shared_ptr<perks::v1::CardService::Stub> cards;
+    {
+      std::lock_guard<std::mutex> lock(cards_mu_);
+      cards = cards_;
+    }
+    if (!cards) return done(absl::UnavailableError("the server is starting; try again shortly"));
+    // Who the member is comes from the card service: city, program, member and tags.
+    struct Lookup {
+      std::unique_ptr<grpc::ClientContext> ctx;
+      perks::v1::LookupCardRequest req;
+      perks::v1::Card card;
+    };
+    auto lookup = std::make_shared<Lookup>();
+    lookup->ctx = gate_.InternalCall();
+    *lookup->req.mutable_card() = req->card();
+    cards->async()->LookupCard(
+        lookup->ctx.get(), &lookup->req, &lookup->card,
+        [this, req, resp, caller, cards, lookup,
+         done = std::make_shared<Gate::Done>(std::move(done))](grpc::Status s) mutable {
+          if (!s.ok()) return (*done)(FromGrpcStatus(s));
+          const perks::v1::Card& card = lookup->card;
+          if (!SeesTenant(caller, card.tenant_id())) {
+            return (*done)(absl::NotFoundError("no such card in your city"));
+          }
+          if (absl::Status usable = CardTakesGrants(card, req->event()); !usable.ok()) {
+            return (*done)(usable);
+          }
+          auto member = std::make_shared<perks::v1::Basket>();
+          member->set_tenant_id(card.tenant_id());
+          member->set_program_id(card.program_id());
+          member->set_member_id(card.member_id());
+          *member->mutable_member_tags() = card.member_tags();
+          member->set_at_unix_ms(absl::ToUnixMillis(clock_->Now()));
+          auto held = std::make_shared<std::vector<Hold>>();
+          MutationSteps<Mutation> steps = Steps(
+              [](const Caller&) { return absl::OkStatus(); },
+              [this, req, member, resp, held, card_id = card.card_id()](storage::Txn& txn,
+                                                                        const Mutation& m) {
+                absl::Status s = reservations_->Grant(txn, *req, *member, m, resp, held.get());
+                resp->set_card_id(card_id);
+                return s;
+              });
+          steps.after = [this, held] {
+            reservations_->Committed("", *held);
+            return absl::OkStatus();
+          };
+          steps.undo = [this, held] { reservations_->Undo(*held); };
+          MutateAdmitted(idempotency_, audit_, caller, "Grant", *req, resp, std::move(steps),
+                         [this, cards, req, resp, done](absl::Status s) mutable {
+                           if (!s.ok()) return (*done)(s);
+                           CreditGrants(cards, req->request_id(), resp, 0, std::move(*done));
+                         });
+        });
+  });
+}
+
+void PromotionService::CreditGrants(std::shared_ptr<perks::v1::CardService::Stub> cards,
+                                    const std::string& request_id, perks::v1::GrantResult* result,
+                                    int next, Gate::Done done) {
+  if (next >= result->grants_size()) return done(absl::OkStatus());
+  perks::v1::GrantedBalance* g = result->mutable_grants(next);
+  struct Credit {
+    std::unique_ptr<grpc::ClientContext> ctx;
+    perks::v1::CreditBalanceRequest req;
+    perks::v1::BalanceChange change;
+  };
+  auto credit = std::make_shared<Credit>();
+  credit->ctx = gate_.InternalCall();
+  // The card service credits once per request id: a repeated Grant finishes, never doubles.
+  credit->req.set_request_id(absl::StrCat("grant/", request_id, "/", g->campaign_id()));
+  credit->req.mutable_card()->set_card_id(result->card_id());
+  credit->req.set_balance_name(g->balance_name());
+  credit->req.set_kind(static_cast<perks::v1::BalanceKind>(g->balance_kind()));
+  credit->req.set_amount_fen(g->amount_fen());
+  *credit->req.mutable_allowed_categories() = g->allowed_categories();
+  credit->req.set_expires_at_unix_ms(g->expires_at_unix_ms());
+  credit->req.set_memo(absl::StrCat("campaign ", g->campaign_id(), " version ", g->version()));
+  cards->async()->CreditBalance(
+      credit->ctx.get(), &credit->req, &credit->change,
+      [this, cards, request_id, result, next, credit,
+       done = std::make_shared<Gate::Done>(std::move(done))](grpc::Status s) mutable {
+        if (!s.ok()) {
+          absl::Status why = FromGrpcStatus(s);
+          return (*done)(absl::Status(
+              why.code(), absl::StrCat("granted, but crediting the card failed: ", why.message(),
+                                       "; send the same Grant again (same request_id) to finish")));
+        }
+        result->mutable_grants(next)->set_card_history_seq(credit->change.history_seq());
+        CreditGrants(cards, request_id, result, next + 1, std::move(*done));
+      });
 }
 
 PromotionService::Reactor* PromotionService::ListAudit(Ctx* ctx,

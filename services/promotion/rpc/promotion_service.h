@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "perks/v1/card.grpc.pb.h"
 #include "perks/v1/promotion.grpc.pb.h"
 #include "services/common/audit.h"
 #include "services/common/clock.h"
@@ -40,6 +41,9 @@ class PromotionService final : public perks::v1::PromotionService::CallbackServi
   uint64_t LatestWrite() const { return db_->LatestSequence(); }
   absl::Status Close();
   Gate& gate() { return gate_; }
+  // Where the card service answers (grants are credited there). Until connected, Grant answers
+  // UNAVAILABLE.
+  void ConnectCards(std::shared_ptr<grpc::Channel> cards);
   // The rule set checkouts are evaluated against now.
   std::shared_ptr<const RuleSet> rules() const;
 
@@ -71,6 +75,8 @@ class PromotionService final : public perks::v1::PromotionService::CallbackServi
                           perks::v1::Reservation* resp) override;
   Reactor* GetBudgets(Ctx* ctx, const perks::v1::GetBudgetsRequest* req,
                       perks::v1::CampaignBudgets* resp) override;
+  Reactor* Grant(Ctx* ctx, const perks::v1::GrantRequest* req,
+                 perks::v1::GrantResult* resp) override;
   Reactor* ListAudit(Ctx* ctx, const perks::v1::ListAuditRequest* req,
                      perks::v1::ListAuditResponse* resp) override;
 
@@ -89,6 +95,10 @@ class PromotionService final : public perks::v1::PromotionService::CallbackServi
                   google::protobuf::Message* resp, Check check, Apply apply, bool recompile);
   Reactor* Read(Ctx* ctx, std::string_view method, const google::protobuf::Message& req,
                 absl::AnyInvocable<absl::Status(const perks::v1::Caller&)> read);
+  // Credits each grant in `result` to its card, one after another, then answers `done`.
+  void CreditGrants(std::shared_ptr<perks::v1::CardService::Stub> cards,
+                    const std::string& request_id, perks::v1::GrantResult* result, int next,
+                    Gate::Done done);
   // Compiles every published campaign and makes it the rule set in use.
   absl::Status Recompile();
 
@@ -100,6 +110,8 @@ class PromotionService final : public perks::v1::PromotionService::CallbackServi
   AuditLog audit_;
   Gate gate_;
   std::unique_ptr<Reservations> reservations_;
+  mutable std::mutex cards_mu_;
+  std::shared_ptr<perks::v1::CardService::Stub> cards_;
 
   std::mutex compile_mu_;  // one recompile at a time, in commit order
   mutable std::mutex rules_mu_;

@@ -205,9 +205,15 @@ absl::Status Reservations::Commit(storage::Txn& txn, const perks::v1::CommitRequ
       !s.ok()) {
     return s;
   }
-  // What is used survives restarts in one record per counter.
-  for (const Hold& h : *settled) {
-    absl::Status bad = absl::OkStatus();
+  if (absl::Status s = AddUsed(txn, *settled); !s.ok()) return s;
+  *out = rec->reservation();
+  return absl::OkStatus();
+}
+
+// What is used survives restarts in one record per counter.
+absl::Status Reservations::AddUsed(storage::Txn& txn, const std::vector<Hold>& holds) {
+  absl::Status bad = absl::OkStatus();
+  for (const Hold& h : holds) {
     UsageBook::ForEachCounter(h, [&](const std::string& counter, int64_t fen) {
       if (!bad.ok()) return;
       storage::Key key = keys::Used(counter);
@@ -221,10 +227,32 @@ absl::Status Reservations::Commit(storage::Txn& txn, const perks::v1::CommitRequ
       next.set_used_count(next.used_count() + 1);
       txn.Put(usage_, key.bytes(), next.SerializeAsString());
     });
-    if (!bad.ok()) return bad;
   }
-  *out = rec->reservation();
-  return absl::OkStatus();
+  return bad;
+}
+
+absl::Status Reservations::Grant(storage::Txn& txn, const perks::v1::GrantRequest& req,
+                                 const perks::v1::Basket& member, const Mutation& m,
+                                 perks::v1::GrantResult* out, std::vector<Hold>* held) {
+  std::shared_ptr<const RuleSet> rules = rules_();
+  GrantAnswer answer;
+  *held =
+      book_.ReserveGrants(*rules, req.event(), member, req.claim_fen(), req.campaign_id(), answer);
+  rules->GrantsToProto(member, answer, out);
+  // Kept like a reservation committed at once, so the grant can be found and replayed.
+  ReservationRecord rec;
+  Reservation& r = *rec.mutable_reservation();
+  r.set_reservation_id(absl::StrCat("G", RandomHex(10)));
+  r.set_state(perks::v1::RESERVATION_STATE_COMMITTED);
+  r.set_created_at_unix_ms(m.now_unix_ms);
+  r.set_tenant_id(member.tenant_id());
+  r.set_reason(absl::StrCat("grant ", perks::v1::GrantEvent_Name(req.event())));
+  for (const Hold& h : *held) *rec.add_holds() = ToRecord(h);
+  rec.set_tenant_id(member.tenant_id());
+  rec.set_updated_at_unix_ms(m.now_unix_ms);
+  txn.Put(reservations_, keys::Reservation(r.reservation_id()).bytes(), rec.SerializeAsString());
+  out->set_grant_id(r.reservation_id());
+  return AddUsed(txn, *held);
 }
 
 void Reservations::Committed(const std::string& reservation_id, const std::vector<Hold>& settled) {

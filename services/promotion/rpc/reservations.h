@@ -69,6 +69,12 @@ class Reservations {
                        perks::v1::Reservation* out, std::vector<Hold>* settled);
   void Released(const std::string& reservation_id, const std::vector<Hold>& settled);
 
+  // On the writer. Grants what `req.event` earns `member` (counted as used at once) and records
+  // it; `held` gets what was held, for Undo, or for Committed once durable.
+  absl::Status Grant(storage::Txn& txn, const perks::v1::GrantRequest& req,
+                     const perks::v1::Basket& member, const Mutation& m,
+                     perks::v1::GrantResult* out, std::vector<Hold>* held);
+
   absl::StatusOr<perks::v1::Reservation> Get(const std::string& reservation_id,
                                              const Mutation& scope) const;
   // `spec`'s budgets: value, used, held, left.
@@ -85,6 +91,8 @@ class Reservations {
   // HELD → `state`; the record is written, the memory is left for after the write.
   absl::Status Settle(storage::Txn& txn, Record& rec, perks::v1::ReservationState state,
                       const std::string& reason, int64_t now_ms, std::vector<Hold>* settled);
+  // Adds what `holds` use to the used-counter records.
+  absl::Status AddUsed(storage::Txn& txn, const std::vector<Hold>& holds);
   // From the expiry queue: expires those still held.
   void Expire(std::vector<std::string> ids);
 
