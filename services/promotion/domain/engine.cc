@@ -19,6 +19,9 @@ using perks::v1::CampaignSpec;
 constexpr int32_t kAnyCategory = -1;
 constexpr int32_t kSeveralCategories = -2;
 constexpr int32_t kUnknownCategory = -3;  // a basket category no campaign names
+// Baskets below this are scored in 32 bits: amount * rate_bp (at most 10000) stays below 2^32.
+constexpr int64_t kNarrowAmountFen = int64_t{1} << 18;
+constexpr int64_t kScoreMax = std::numeric_limits<uint32_t>::max();
 
 RuleKind KindOf(const CampaignSpec& spec) {
   switch (spec.rule_case()) {
@@ -60,6 +63,14 @@ absl::StatusOr<std::shared_ptr<const RuleSet>> RuleSet::Compile(std::vector<Inpu
   auto set = std::shared_ptr<RuleSet>(new RuleSet());
   absl::flat_hash_map<std::string, int32_t> groups;
   groups[""] = 0;
+  // The index while it is built: per city, each merchant's campaigns by category, and the
+  // campaigns that name no merchant by category.
+  struct PendingIndex {
+    absl::flat_hash_map<std::string, std::vector<std::pair<int32_t, std::vector<uint32_t>>>>
+        by_merchant;
+    absl::flat_hash_map<int32_t, std::vector<uint32_t>> by_category;
+  };
+  absl::flat_hash_map<std::string, PendingIndex> pending;
   for (size_t i = 0; i < inputs.size(); ++i) {
     Input& in = inputs[i];
     const CampaignSpec& spec = in.version.spec();
@@ -151,8 +162,7 @@ absl::StatusOr<std::shared_ptr<const RuleSet>> RuleSet::Compile(std::vector<Inpu
 
     // The scan's narrow copy: necessary conditions, exact unless noted in `slow`.
     constexpr int64_t kU32 = std::numeric_limits<uint32_t>::max();
-    Hot hot{};
-    hot.info.campaign = c->index;
+    Row hot{};
     hot.starts_s = static_cast<uint32_t>(std::min(slot.starts_ms / 1000, kU32));
     hot.ends_s = static_cast<uint32_t>(std::min(
         slot.ends_ms == std::numeric_limits<int64_t>::max() ? kU32 : (slot.ends_ms + 999) / 1000,
@@ -169,64 +179,149 @@ absl::StatusOr<std::shared_ptr<const RuleSet>> RuleSet::Compile(std::vector<Inpu
     bool linear = c->kind == RuleKind::kPercent || c->kind == RuleKind::kFixed ||
                   c->kind == RuleKind::kFare ||
                   (c->kind == RuleKind::kThreshold && !slot.per_multiple);
-    hot.info.simple = linear && !slot.slow && !slot.needs_usage && !slot.stackable &&
-                      slot.group == 0 && slot.priority >= -128 && slot.priority <= 127 &&
-                      slot.off_fen < kU32 &&
-                      (slot.cap_fen == std::numeric_limits<int64_t>::max() || slot.cap_fen < kU32);
-    if (hot.info.simple) {
-      hot.info.off_fen = static_cast<uint32_t>(slot.off_fen);
-      hot.info.cap_fen = slot.cap_fen == std::numeric_limits<int64_t>::max()
-                             ? std::numeric_limits<uint32_t>::max()
-                             : static_cast<uint32_t>(slot.cap_fen);
-      hot.info.rate_bp = static_cast<uint16_t>(slot.rate_bp);
-      hot.info.priority = static_cast<int8_t>(slot.priority);
+    // Simple campaigns have a rate or a fixed amount, never both (no rule kind has both).
+    bool on_the_hour =
+        slot.starts_ms % 3'600'000 == 0 &&
+        (slot.ends_ms == std::numeric_limits<int64_t>::max() || slot.ends_ms % 3'600'000 == 0);
+    hot.simple = linear && !slot.slow && !slot.needs_usage && !slot.stackable && slot.group == 0 &&
+                 slot.priority >= -128 && slot.priority <= 127 && slot.off_fen < kU32 &&
+                 (slot.cap_fen == std::numeric_limits<int64_t>::max() || slot.cap_fen < kU32) &&
+                 (slot.rate_bp == 0 || slot.off_fen == 0) && on_the_hour && slot.starts_ms >= 0;
+    if (hot.simple) {
+      int64_t cap = slot.cap_fen == std::numeric_limits<int64_t>::max() ? kU32 : slot.cap_fen;
+      hot.lim_fen = static_cast<uint32_t>(slot.rate_bp == 0 ? std::min(slot.off_fen, cap) : cap);
+      hot.rate_bp = static_cast<uint16_t>(slot.rate_bp);
+      hot.priority = static_cast<int8_t>(slot.priority);
+      hot.start_hour = static_cast<uint32_t>(std::min(slot.starts_ms / 3'600'000, kU32 - 1));
+      hot.end_hour = slot.ends_ms == std::numeric_limits<int64_t>::max()
+                         ? std::numeric_limits<uint32_t>::max()
+                         : static_cast<uint32_t>(std::min(slot.ends_ms / 3'600'000, kU32 - 1));
     }
     set->slots_.push_back(slot);
+    set->rows_.push_back(hot);
 
     if (!in.paused && !in.ended) {
       TenantIndex& t = set->tenants_[spec.tenant_id()];
-      auto add = [&hot](Bucket& b) { b.Add(hot); };
+      PendingIndex& p = pending[spec.tenant_id()];
       if (c->kind == RuleKind::kGrant) {
         t.grants.push_back(c->index);
       } else if (e.merchant_ids_size() > 0) {
         for (const std::string& m : e.merchant_ids()) {
-          std::vector<Bucket>& buckets = t.by_merchant[m];
+          auto& buckets = p.by_merchant[m];
           auto b = std::find_if(buckets.begin(), buckets.end(),
-                                [&](const Bucket& x) { return x.category == slot.category; });
-          if (b == buckets.end()) b = buckets.insert(buckets.end(), Bucket{slot.category, {}});
-          add(*b);
+                                [&](const auto& x) { return x.first == slot.category; });
+          if (b == buckets.end()) b = buckets.insert(buckets.end(), {slot.category, {}});
+          b->second.push_back(c->index);
         }
       } else if (slot.category == kSeveralCategories) {
         for (const std::string& cat : e.categories()) {
-          int32_t id = set->category_ids_.at(cat);
-          add(t.by_category.try_emplace(id, Bucket{id, {}}).first->second);
+          p.by_category[set->category_ids_.at(cat)].push_back(c->index);
         }
       } else {
-        add(t.by_category.try_emplace(slot.category, Bucket{slot.category, {}}).first->second);
+        p.by_category[slot.category].push_back(c->index);
       }
     }
     set->campaigns_.push_back(std::move(c));
   }
-  for (auto& [tenant, index] : set->tenants_) {
-    for (auto& [merchant, buckets] : index.by_merchant) {
-      for (Bucket& b : buckets) b.Finish();
+  for (auto& [tenant, p] : pending) {
+    TenantIndex& t = set->tenants_[tenant];
+    for (auto& [merchant, buckets] : p.by_merchant) {
+      auto& laid_out = t.by_merchant[merchant];
+      for (auto& [category, ids] : buckets) {
+        laid_out.push_back(set->AddBucket(category, std::move(ids)));
+      }
     }
-    for (auto& [category, b] : index.by_category) b.Finish();
+    for (auto& [category, ids] : p.by_category) {
+      t.by_category[category] = set->AddBucket(category, std::move(ids));
+    }
   }
   return std::shared_ptr<const RuleSet>(std::move(set));
 }
 
-void RuleSet::Bucket::Finish() {
-  std::stable_sort(pending.begin(), pending.end(),
-                   [](const Hot& a, const Hot& b) { return a.min_fen < b.min_fen; });
-  for (const Hot& h : pending) {
-    starts_s.push_back(h.starts_s);
-    ends_s.push_back(h.ends_s);
-    min_fen.push_back(h.min_fen);
-    tags_any.push_back(h.tags_any);
-    info.push_back(h.info);
+namespace {
+
+// The kernel of ScoreNarrow; see there.
+__attribute__((target_clones("avx2", "default"))) uint32_t ScoreColumns(
+    size_t m, uint32_t at_hour, uint32_t amount, uint32_t tags, const uint16_t* __restrict starts,
+    const uint16_t* __restrict ends, const uint16_t* __restrict rates,
+    const uint32_t* __restrict mins, const uint32_t* __restrict tag_sets,
+    const uint32_t* __restrict lims, uint32_t* __restrict score, uint32_t* best_out) {
+  uint32_t passed = 0, best = 0;
+  for (size_t i = 0; i < m; ++i) {
+    uint32_t pass = static_cast<uint32_t>(at_hour >= starts[i]) &
+                    static_cast<uint32_t>(at_hour < ends[i]) &
+                    static_cast<uint32_t>(amount >= mins[i]) &
+                    (static_cast<uint32_t>(tag_sets[i] == 0) |
+                     static_cast<uint32_t>((tag_sets[i] & tags) != 0));
+    uint32_t rate = rates[i];
+    // With no rate, amount * 0 / 10000 is 0 and the amount itself is the discount's bound.
+    uint32_t t = amount * rate / 10000 + (static_cast<uint32_t>(rate == 0) * amount);
+    uint32_t s = (std::min(t, lims[i]) + 1) & (0u - pass);
+    score[i] = s;
+    passed += pass;
+    best = std::max(best, s);
   }
-  pending = {};
+  *best_out = best;
+  return passed;
+}
+
+}  // namespace
+
+// Built for each vector width the machine may have; the widest it has is used.
+uint32_t RuleSet::ScoreNarrow(const Bucket& b, uint32_t at_hour, uint32_t amount, uint32_t tags,
+                              uint32_t* score, uint32_t* best_out) const {
+  return ScoreColumns(b.n_simple, at_hour, amount, tags, Col(b, kStartHour), Col(b, kEndHour),
+                      Col(b, kRate), Col(b, kMin), Col(b, kTags), Col(b, kLim), score, best_out);
+}
+
+RuleSet::Bucket RuleSet::AddBucket(int32_t category, std::vector<uint32_t> ids) {
+  auto rest =
+      std::stable_partition(ids.begin(), ids.end(), [&](uint32_t i) { return rows_[i].simple; });
+  std::stable_sort(rest, ids.end(),
+                   [&](uint32_t a, uint32_t b) { return rows_[a].min_fen < rows_[b].min_fen; });
+  const uint32_t n = static_cast<uint32_t>(ids.size());
+  const uint32_t ns = static_cast<uint32_t>(rest - ids.begin());
+  Bucket b{category,
+           n,
+           ns,
+           0,
+           static_cast<uint32_t>(arena32_.size()),
+           static_cast<uint32_t>(arena16_.size())};
+  if (ns > 0) {
+    b.base_hour = rows_[ids[0]].start_hour;
+    for (uint32_t i = 0; i < ns; ++i) b.base_hour = std::min(b.base_hour, rows_[ids[i]].start_hour);
+  }
+  // Hours after the base, or kHourNever past what the columns tell.
+  auto hour = [&](uint32_t h) {
+    return static_cast<uint16_t>(std::min<uint64_t>(h - b.base_hour, kHourNever));
+  };
+  arena32_.resize(arena32_.size() + size_t{kCols32} * n);
+  arena16_.resize(arena16_.size() + size_t{kCols16} * ns);
+  uint32_t* c32 = arena32_.data() + b.off32;
+  uint16_t* c16 = arena16_.data() + b.off16;
+  for (uint32_t i = 0; i < n; ++i) {
+    const Row& r = rows_[ids[i]];
+    c32[size_t{kMin} * n + i] = r.min_fen;
+    c32[size_t{kTags} * n + i] = r.tags_any;
+    c32[size_t{kLim} * n + i] = r.lim_fen;
+    c32[size_t{kCampaign} * n + i] = ids[i];
+    c32[size_t{kPriority} * n + i] = static_cast<uint32_t>(int32_t{r.priority});
+    if (i < ns) {
+      c16[size_t{kStartHour} * ns + i] = hour(r.start_hour);
+      c16[size_t{kEndHour} * ns + i] = hour(r.end_hour);
+      c16[size_t{kRate} * ns + i] = r.rate_bp;
+    }
+  }
+  return b;
+}
+
+void RuleSet::Prefetch(const Bucket& b) const {
+  auto fetch = [](const void* start, size_t bytes) {
+    const char* p = static_cast<const char*>(start);
+    for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off);
+  };
+  fetch(Col(b, kMin), size_t{b.n} * kCols32 * sizeof(uint32_t));
+  fetch(Col(b, kStartHour), size_t{b.n_simple} * kCols16 * sizeof(uint16_t));
 }
 
 const CompiledCampaign* RuleSet::Find(std::string_view campaign_id) const {
@@ -315,78 +410,86 @@ void RuleSet::Scan(const Bucket& bucket, const Basket& basket, int32_t category,
   const uint32_t amount32 =
       static_cast<uint32_t>(std::min<int64_t>(amount, std::numeric_limits<uint32_t>::max()));
   const uint32_t tags32 = static_cast<uint32_t>(tags);
-  const size_t n = bucket.info.size();
-  const uint32_t* starts = bucket.starts_s.data();
-  const uint32_t* ends = bucket.ends_s.data();
-  const uint32_t* mins = bucket.min_fen.data();
-  const uint32_t* tag_sets = bucket.tags_any.data();
+  const size_t n = bucket.n;
+  const uint32_t* campaigns = Col(bucket, kCampaign);
+  const Row* rows = rows_.data();
   if (explain) {
     // The same tests in the same order, saying which one failed.
     for (size_t i = 0; i < n; ++i) {
+      const Row& r = rows[campaigns[i]];
       NotAppliedReason why = perks::v1::NOT_APPLIED_REASON_UNSPECIFIED;
       if (bucket.category >= 0 && bucket.category != category) {
         why = perks::v1::NOT_APPLIED_CATEGORY;
-      } else if (at_s < starts[i] || at_s >= ends[i]) {
+      } else if (at_s < r.starts_s || at_s >= r.ends_s) {
         why = perks::v1::NOT_APPLIED_OUTSIDE_DATES;
-      } else if (tag_sets[i] != 0 && (tag_sets[i] & tags32) == 0) {
+      } else if (r.tags_any != 0 && (r.tags_any & tags32) == 0) {
         why = perks::v1::NOT_APPLIED_MEMBER_TAGS;
-      } else if (amount32 < mins[i]) {
+      } else if (amount32 < r.min_fen) {
         why = perks::v1::NOT_APPLIED_MIN_SPEND;
       }
       if (why != perks::v1::NOT_APPLIED_REASON_UNSPECIFIED) {
-        out.rejected.push_back({bucket.info[i].campaign, why});
+        out.rejected.push_back({campaigns[i], why});
       } else {
-        Accept(bucket.info[i].campaign, basket, tags, local, usage, explain, out);
+        Accept(campaigns[i], basket, tags, local, usage, explain, out);
       }
     }
     return;
   }
   if (bucket.category >= 0 && bucket.category != category) return;
-  // Only campaigns whose minimum the basket meets: they come first.
-  const size_t m = static_cast<size_t>(std::upper_bound(mins, mins + n, amount32) - mins);
-  // At a merchant with many campaigns, which ones pass is not predictable: the conditions are
-  // tested without branches (pass 1, vectorized), the passing ones listed (pass 2), and only
-  // those read further (pass 3).
-  if (out.pass_mask.size() < m) {
-    out.pass_mask.resize(m);
-    out.passed.resize(m);
-  }
-  uint32_t* mask = out.pass_mask.data();
-  for (size_t i = 0; i < m; ++i) {
-    mask[i] = static_cast<uint32_t>(at_s >= starts[i]) & static_cast<uint32_t>(at_s < ends[i]) &
-              (static_cast<uint32_t>(tag_sets[i] == 0) |
-               static_cast<uint32_t>((tag_sets[i] & tags32) != 0));
-  }
-  uint32_t* passed = out.passed.data();
-  size_t k = 0;
-  for (size_t i = 0; i < m; ++i) {
-    passed[k] = static_cast<uint32_t>(i);
-    k += mask[i];
-  }
-  // Simple campaigns are settled here: counted, and the best kept. The key orders by discount,
-  // then priority, then the smaller campaign index.
-  int64_t best_key = -1;
-  int32_t simple = 0;
-  for (size_t j = 0; j < k; ++j) {
-    const Hot::Info& f = bucket.info[passed[j]];
-    if (!f.simple) {
-      Accept(f.campaign, basket, tags, local, usage, explain, out);
-      continue;
+  // Simple campaigns are settled here: counted, and the best kept. None has started before the
+  // bucket's base hour.
+  const size_t ns = bucket.n_simple;
+  const int64_t at_hour = at / 3'600'000 - int64_t{bucket.base_hour};
+  if (ns > 0 && at_hour >= 0) {
+    if (out.pass_mask.size() < ns) out.pass_mask.resize(ns);
+    uint32_t* score = out.pass_mask.data();
+    const uint32_t* lims = Col(bucket, kLim);
+    const uint16_t* rates = Col(bucket, kRate);
+    uint32_t passed = 0, best = 0;
+    if (amount < kNarrowAmountFen && at_hour < kHourNever) {
+      // Every discount is below 2^18 and each product below 2^32: one pass in 32 bits, with
+      // no branches, scoring each campaign 1 + its discount (0: it does not apply).
+      passed = ScoreNarrow(bucket, static_cast<uint32_t>(at_hour), amount32, tags32, score, &best);
+    } else {
+      const uint32_t* mins = Col(bucket, kMin);
+      const uint32_t* tag_sets = Col(bucket, kTags);
+      for (size_t i = 0; i < ns; ++i) {
+        const Row& r = rows[campaigns[i]];
+        const int64_t hour = at / 3'600'000;
+        bool pass = hour >= r.start_hour && hour < r.end_hour && amount32 >= mins[i] &&
+                    (tag_sets[i] == 0 || (tag_sets[i] & tags32) != 0);
+        // Scores are kept in 32 bits: a discount past that range is capped there, and the
+        // exact one is computed again below for the winner.
+        int64_t d = SimpleDiscount(rates[i], lims[i], amount);
+        score[i] = pass ? static_cast<uint32_t>(std::min<int64_t>(d, kScoreMax - 1)) + 1 : 0;
+        passed += pass;
+        best = std::max(best, score[i]);
+      }
     }
-    ++simple;
-    int64_t cap = f.cap_fen == std::numeric_limits<uint32_t>::max()
-                      ? std::numeric_limits<int64_t>::max()
-                      : static_cast<int64_t>(f.cap_fen);
-    int64_t d = std::min(std::min(amount * f.rate_bp / 10000 + f.off_fen, cap), amount);
-    int64_t key = (d << 28) | (static_cast<int64_t>(f.priority + 128) << 20) |
-                  static_cast<int64_t>(kCampaignsMax - f.campaign);
-    best_key = std::max(best_key, key);
+    out.applicable += static_cast<int32_t>(passed);
+    if (best > 0) {
+      // Of the best scores, the higher priority, then the smaller campaign index. Usually one
+      // has the best score, and no priority is compared.
+      const int32_t* priorities = reinterpret_cast<const int32_t*>(Col(bucket, kPriority));
+      size_t w = 0;
+      while (score[w] != best) ++w;
+      for (size_t i = w + 1; i < ns; ++i) {
+        if (score[i] == best && (priorities[i] > priorities[w] ||
+                                 (priorities[i] == priorities[w] && campaigns[i] < campaigns[w]))) {
+          w = i;
+        }
+      }
+      out.candidates.push_back(
+          {campaigns[w], 0, priorities[w], false, SimpleDiscount(rates[w], lims[w], amount)});
+    }
   }
-  out.applicable += simple;
-  if (best_key >= 0) {
-    out.candidates.push_back({static_cast<uint32_t>(kCampaignsMax - (best_key & kCampaignsMax)), 0,
-                              static_cast<int32_t>((best_key >> 20) & 0xff) - 128, false,
-                              best_key >> 28});
+  // The rest: each that passes is read in full.
+  for (size_t i = ns; i < n; ++i) {
+    const Row& r = rows[campaigns[i]];
+    if (amount32 < r.min_fen) break;  // by minimum spend: none after it either
+    if (at_s >= r.starts_s && at_s < r.ends_s && (r.tags_any == 0 || (r.tags_any & tags32) != 0)) {
+      Accept(campaigns[i], basket, tags, local, usage, explain, out);
+    }
   }
 }
 
@@ -485,9 +588,20 @@ void RuleSet::Evaluate(const Basket& basket, const UsageView* usage, bool explai
   out.candidates.clear();
   out.balance_candidates.clear();
   if (basket.amount_fen() <= 0 || basket.at_unix_ms() < 0) return;
+  // The basket's strings live apart from it: ask for them all at once.
+  __builtin_prefetch(&basket.merchant_id());
+  __builtin_prefetch(&basket.category());
+  __builtin_prefetch(&basket.tenant_id());
   auto tenant = tenants_.find(basket.tenant_id());
   if (tenant == tenants_.end()) return;
   const TenantIndex& t = tenant->second;
+  // The merchant's campaigns first: their columns are on their way from memory while the rest
+  // of the basket is looked up.
+  const absl::InlinedVector<Bucket, 1>* merchant = nullptr;
+  if (auto m = t.by_merchant.find(basket.merchant_id()); m != t.by_merchant.end()) {
+    merchant = &m->second;
+    for (const Bucket& b : *merchant) Prefetch(b);
+  }
 
   int32_t category = kUnknownCategory;
   if (auto it = category_ids_.find(basket.category()); it != category_ids_.end()) {
@@ -499,8 +613,8 @@ void RuleSet::Evaluate(const Basket& basket, const UsageView* usage, bool explai
     if (it != tag_ids_.end() && it->second < 64) tags |= uint64_t{1} << it->second;
   }
   std::optional<LocalMoment> local;
-  if (auto m = t.by_merchant.find(basket.merchant_id()); m != t.by_merchant.end()) {
-    for (const Bucket& b : m->second) Scan(b, basket, category, tags, local, usage, explain, out);
+  if (merchant != nullptr) {
+    for (const Bucket& b : *merchant) Scan(b, basket, category, tags, local, usage, explain, out);
   }
   if (category >= 0) {
     if (auto c = t.by_category.find(category); c != t.by_category.end()) {
