@@ -245,8 +245,9 @@ __attribute__((target_clones("avx2", "default"))) uint32_t ScoreColumns(
     size_t m, uint32_t at_hour, uint32_t amount, uint32_t tags, const uint16_t* __restrict starts,
     const uint16_t* __restrict ends, const uint16_t* __restrict rates,
     const uint32_t* __restrict mins, const uint32_t* __restrict tag_sets,
-    const uint32_t* __restrict lims, uint32_t* __restrict score, uint32_t* best_out) {
-  uint32_t passed = 0, best = 0;
+    const uint32_t* __restrict lims, const uint32_t* __restrict tiebreaks, int64_t* best_out) {
+  uint32_t passed = 0;
+  int64_t best = 0;
   for (size_t i = 0; i < m; ++i) {
     uint32_t pass = static_cast<uint32_t>(at_hour >= starts[i]) &
                     static_cast<uint32_t>(at_hour < ends[i]) &
@@ -256,10 +257,11 @@ __attribute__((target_clones("avx2", "default"))) uint32_t ScoreColumns(
     uint32_t rate = rates[i];
     // With no rate, amount * 0 / 10000 is 0 and the amount itself is the discount's bound.
     uint32_t t = amount * rate / 10000 + (static_cast<uint32_t>(rate == 0) * amount);
-    uint32_t s = (std::min(t, lims[i]) + 1) & (0u - pass);
-    score[i] = s;
+    int64_t key = ((int64_t{std::min(t, lims[i])} + 1) << RuleSet::kKeyDiscountShift |
+                   int64_t{tiebreaks[i]}) &
+                  -int64_t{pass};
     passed += pass;
-    best = std::max(best, s);
+    best = std::max(best, key);
   }
   *best_out = best;
   return passed;
@@ -269,9 +271,10 @@ __attribute__((target_clones("avx2", "default"))) uint32_t ScoreColumns(
 
 // Built for each vector width the machine may have; the widest it has is used.
 uint32_t RuleSet::ScoreNarrow(const Bucket& b, uint32_t at_hour, uint32_t amount, uint32_t tags,
-                              uint32_t* score, uint32_t* best_out) const {
+                              int64_t* best_key) const {
   return ScoreColumns(b.n_simple, at_hour, amount, tags, Col(b, kStartHour), Col(b, kEndHour),
-                      Col(b, kRate), Col(b, kMin), Col(b, kTags), Col(b, kLim), score, best_out);
+                      Col(b, kRate), Col(b, kMin), Col(b, kTags), Col(b, kLim), Col(b, kTiebreak),
+                      best_key);
 }
 
 RuleSet::Bucket RuleSet::AddBucket(int32_t category, std::vector<uint32_t> ids) {
@@ -305,7 +308,8 @@ RuleSet::Bucket RuleSet::AddBucket(int32_t category, std::vector<uint32_t> ids) 
     c32[size_t{kTags} * n + i] = r.tags_any;
     c32[size_t{kLim} * n + i] = r.lim_fen;
     c32[size_t{kCampaign} * n + i] = ids[i];
-    c32[size_t{kPriority} * n + i] = static_cast<uint32_t>(int32_t{r.priority});
+    c32[size_t{kTiebreak} * n + i] =
+        static_cast<uint32_t>(r.priority + 128) << 20 | (kCampaignsMax - ids[i]);
     if (i < ns) {
       c16[size_t{kStartHour} * ns + i] = hour(r.start_hour);
       c16[size_t{kEndHour} * ns + i] = hour(r.end_hour);
@@ -320,7 +324,7 @@ void RuleSet::Prefetch(const Bucket& b) const {
     const char* p = static_cast<const char*>(start);
     for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off);
   };
-  fetch(Col(b, kMin), size_t{b.n} * kCols32 * sizeof(uint32_t));
+  fetch(Col(b, kMin), size_t{b.n} * kCampaign * sizeof(uint32_t));  // not the campaign column
   fetch(Col(b, kStartHour), size_t{b.n_simple} * kCols16 * sizeof(uint16_t));
 }
 
@@ -441,46 +445,37 @@ void RuleSet::Scan(const Bucket& bucket, const Basket& basket, int32_t category,
   const size_t ns = bucket.n_simple;
   const int64_t at_hour = at / 3'600'000 - int64_t{bucket.base_hour};
   if (ns > 0 && at_hour >= 0) {
-    if (out.pass_mask.size() < ns) out.pass_mask.resize(ns);
-    uint32_t* score = out.pass_mask.data();
-    const uint32_t* lims = Col(bucket, kLim);
-    const uint16_t* rates = Col(bucket, kRate);
-    uint32_t passed = 0, best = 0;
+    // Each campaign that applies has a key: 1 + its discount, then its priority, then the
+    // smaller campaign index; the largest wins.
+    uint32_t passed = 0;
+    int64_t best = 0;
     if (amount < kNarrowAmountFen && at_hour < kHourNever) {
       // Every discount is below 2^18 and each product below 2^32: one pass in 32 bits, with
-      // no branches, scoring each campaign 1 + its discount (0: it does not apply).
-      passed = ScoreNarrow(bucket, static_cast<uint32_t>(at_hour), amount32, tags32, score, &best);
+      // no branches.
+      passed = ScoreNarrow(bucket, static_cast<uint32_t>(at_hour), amount32, tags32, &best);
     } else {
       const uint32_t* mins = Col(bucket, kMin);
       const uint32_t* tag_sets = Col(bucket, kTags);
+      const uint32_t* lims = Col(bucket, kLim);
+      const uint16_t* rates = Col(bucket, kRate);
+      const uint32_t* tiebreaks = Col(bucket, kTiebreak);
+      const int64_t hour = at / 3'600'000;
       for (size_t i = 0; i < ns; ++i) {
         const Row& r = rows[campaigns[i]];
-        const int64_t hour = at / 3'600'000;
         bool pass = hour >= r.start_hour && hour < r.end_hour && amount32 >= mins[i] &&
                     (tag_sets[i] == 0 || (tag_sets[i] & tags32) != 0);
-        // Scores are kept in 32 bits: a discount past that range is capped there, and the
-        // exact one is computed again below for the winner.
+        if (!pass) continue;
+        ++passed;
+        // Amounts are at most kAmountFenMax (< 2^34): the key stays below 2^63.
         int64_t d = SimpleDiscount(rates[i], lims[i], amount);
-        score[i] = pass ? static_cast<uint32_t>(std::min<int64_t>(d, kScoreMax - 1)) + 1 : 0;
-        passed += pass;
-        best = std::max(best, score[i]);
+        best = std::max(best, (d + 1) << kKeyDiscountShift | int64_t{tiebreaks[i]});
       }
     }
     out.applicable += static_cast<int32_t>(passed);
     if (best > 0) {
-      // Of the best scores, the higher priority, then the smaller campaign index. Usually one
-      // has the best score, and no priority is compared.
-      const int32_t* priorities = reinterpret_cast<const int32_t*>(Col(bucket, kPriority));
-      size_t w = 0;
-      while (score[w] != best) ++w;
-      for (size_t i = w + 1; i < ns; ++i) {
-        if (score[i] == best && (priorities[i] > priorities[w] ||
-                                 (priorities[i] == priorities[w] && campaigns[i] < campaigns[w]))) {
-          w = i;
-        }
-      }
-      out.candidates.push_back(
-          {campaigns[w], 0, priorities[w], false, SimpleDiscount(rates[w], lims[w], amount)});
+      out.candidates.push_back({static_cast<uint32_t>(kCampaignsMax - (best & kCampaignsMax)), 0,
+                                static_cast<int32_t>((best >> 20) & 0xff) - 128, false,
+                                (best >> kKeyDiscountShift) - 1});
     }
   }
   // The rest: each that passes is read in full.

@@ -104,7 +104,6 @@ struct EvalResult {
   std::vector<Candidate> balance_candidates;
   std::vector<int32_t> group_best;  // per group: index into candidates, or -1
   std::vector<int32_t> groups_touched;
-  std::vector<uint32_t> pass_mask;
 };
 
 struct GrantAnswer {
@@ -219,7 +218,8 @@ class RuleSet {
     uint32_t off32;      // in arena32_: the columns Col32, n each
     uint32_t off16;      // in arena16_: the columns Col16, n_simple each
   };
-  enum Col32 { kMin, kTags, kLim, kCampaign, kPriority, kCols32 };
+  // kTiebreak: (priority + 128) << 20 | (kCampaignsMax - campaign index), so the larger wins.
+  enum Col32 { kMin, kTags, kLim, kTiebreak, kCampaign, kCols32 };
   enum Col16 { kStartHour, kEndHour, kRate, kCols16 };
   // Hour values in the columns: kHourNever for an end that is past every hour the columns can
   // tell (or none), or a start that is.
@@ -239,13 +239,13 @@ class RuleSet {
   }
   // Asks the memory for the columns the scan of `b` reads, all at once.
   void Prefetch(const Bucket& b) const;
-  // Scores each of the m simple campaigns `ids` for a basket of `amount` < 2^18 fen: 0 if its
-  // dates, minimum or tags do not fit, else 1 + its discount (below 2^18, and every product
-  // below 2^32: all in 32 bits, without branches). Returns how many fit; *best_out gets the
-  // highest score.
-  // `at_hour` is the basket's hour in the bucket's columns, below kHourNever.
+  // Keys each simple campaign of `b` for a basket of `amount` < 2^18 fen at `at_hour` (the
+  // bucket's hours, below kHourNever): 0 if its dates, minimum or tags do not fit, else
+  // (1 + its discount) << kKeyDiscountShift | its tiebreak. Every discount is below 2^18 and
+  // every product below 2^32: all in 32 bits but the key, without branches. Returns how many
+  // fit; *best_key gets the largest key.
   uint32_t ScoreNarrow(const Bucket& b, uint32_t at_hour, uint32_t amount, uint32_t tags,
-                       uint32_t* score, uint32_t* best_out) const;
+                       int64_t* best_key) const;
   // A simple campaign's discount on `amount`, from its rate and limit (UINT32_MAX: none).
   static int64_t SimpleDiscount(uint32_t rate_bp, uint32_t lim_fen, int64_t amount) {
     int64_t lim = lim_fen == UINT32_MAX ? INT64_MAX : int64_t{lim_fen};
@@ -274,6 +274,7 @@ class RuleSet {
  public:
   // Campaign indexes fit in 20 bits of the scan's ordering key.
   static constexpr size_t kCampaignsMax = (1u << 20) - 1;
+  static constexpr int kKeyDiscountShift = 28;
 
   std::vector<std::unique_ptr<CompiledCampaign>> campaigns_;  // sorted by campaign id
   std::vector<Slot> slots_;                                   // by campaign index
