@@ -242,15 +242,15 @@ namespace {
 
 // The kernel of ScoreNarrow; see there.
 __attribute__((target_clones("avx2", "default"))) uint32_t ScoreColumns(
-    size_t m, uint32_t at_hour, uint32_t amount, uint32_t tags, const uint16_t* __restrict starts,
-    const uint16_t* __restrict ends, const uint16_t* __restrict rates,
+    size_t m, uint32_t at_hour, uint32_t amount, uint32_t tags, const uint32_t* __restrict hours,
     const uint32_t* __restrict mins, const uint32_t* __restrict tag_sets,
-    const uint32_t* __restrict lims, const uint32_t* __restrict tiebreaks, int64_t* best_out) {
+    const uint32_t* __restrict lims, const uint32_t* __restrict rates,
+    const uint32_t* __restrict tiebreaks, int64_t* best_out) {
   uint32_t passed = 0;
   int64_t best = 0;
   for (size_t i = 0; i < m; ++i) {
-    uint32_t pass = static_cast<uint32_t>(at_hour >= starts[i]) &
-                    static_cast<uint32_t>(at_hour < ends[i]) &
+    uint32_t pass = static_cast<uint32_t>(at_hour >= (hours[i] & 0xffff)) &
+                    static_cast<uint32_t>(at_hour < (hours[i] >> 16)) &
                     static_cast<uint32_t>(amount >= mins[i]) &
                     (static_cast<uint32_t>(tag_sets[i] == 0) |
                      static_cast<uint32_t>((tag_sets[i] & tags) != 0));
@@ -272,9 +272,8 @@ __attribute__((target_clones("avx2", "default"))) uint32_t ScoreColumns(
 // Built for each vector width the machine may have; the widest it has is used.
 uint32_t RuleSet::ScoreNarrow(const Bucket& b, uint32_t at_hour, uint32_t amount, uint32_t tags,
                               int64_t* best_key) const {
-  return ScoreColumns(b.n_simple, at_hour, amount, tags, Col(b, kStartHour), Col(b, kEndHour),
-                      Col(b, kRate), Col(b, kMin), Col(b, kTags), Col(b, kLim), Col(b, kTiebreak),
-                      best_key);
+  return ScoreColumns(b.n_simple, at_hour, amount, tags, Col(b, kHours), Col(b, kMin),
+                      Col(b, kTags), Col(b, kLim), Col(b, kRate), Col(b, kTiebreak), best_key);
 }
 
 RuleSet::Bucket RuleSet::AddBucket(int32_t category, std::vector<uint32_t> ids) {
@@ -284,48 +283,36 @@ RuleSet::Bucket RuleSet::AddBucket(int32_t category, std::vector<uint32_t> ids) 
                    [&](uint32_t a, uint32_t b) { return rows_[a].min_fen < rows_[b].min_fen; });
   const uint32_t n = static_cast<uint32_t>(ids.size());
   const uint32_t ns = static_cast<uint32_t>(rest - ids.begin());
-  Bucket b{category,
-           n,
-           ns,
-           0,
-           static_cast<uint32_t>(arena32_.size()),
-           static_cast<uint32_t>(arena16_.size())};
+  Bucket b{
+      category, n, ns, 0, static_cast<uint32_t>(hot_.size()), static_cast<uint32_t>(ids_.size())};
   if (ns > 0) {
     b.base_hour = rows_[ids[0]].start_hour;
     for (uint32_t i = 0; i < ns; ++i) b.base_hour = std::min(b.base_hour, rows_[ids[i]].start_hour);
   }
   // Hours after the base, or kHourNever past what the columns tell.
   auto hour = [&](uint32_t h) {
-    return static_cast<uint16_t>(std::min<uint64_t>(h - b.base_hour, kHourNever));
+    return static_cast<uint32_t>(std::min<uint64_t>(h - b.base_hour, kHourNever));
   };
-  arena32_.resize(arena32_.size() + size_t{kCols32} * n);
-  arena16_.resize(arena16_.size() + size_t{kCols16} * ns);
-  uint32_t* c32 = arena32_.data() + b.off32;
-  uint16_t* c16 = arena16_.data() + b.off16;
-  for (uint32_t i = 0; i < n; ++i) {
+  hot_.resize(hot_.size() + size_t{kColumns} * ns);
+  uint32_t* c = hot_.data() + b.hot;
+  for (uint32_t i = 0; i < ns; ++i) {
     const Row& r = rows_[ids[i]];
-    c32[size_t{kMin} * n + i] = r.min_fen;
-    c32[size_t{kTags} * n + i] = r.tags_any;
-    c32[size_t{kLim} * n + i] = r.lim_fen;
-    c32[size_t{kCampaign} * n + i] = ids[i];
-    c32[size_t{kTiebreak} * n + i] =
+    c[size_t{kHours} * ns + i] = hour(r.start_hour) | hour(r.end_hour) << 16;
+    c[size_t{kMin} * ns + i] = r.min_fen;
+    c[size_t{kTags} * ns + i] = r.tags_any;
+    c[size_t{kLim} * ns + i] = r.lim_fen;
+    c[size_t{kRate} * ns + i] = r.rate_bp;
+    c[size_t{kTiebreak} * ns + i] =
         static_cast<uint32_t>(r.priority + 128) << 20 | (kCampaignsMax - ids[i]);
-    if (i < ns) {
-      c16[size_t{kStartHour} * ns + i] = hour(r.start_hour);
-      c16[size_t{kEndHour} * ns + i] = hour(r.end_hour);
-      c16[size_t{kRate} * ns + i] = r.rate_bp;
-    }
   }
+  ids_.insert(ids_.end(), ids.begin(), ids.end());
   return b;
 }
 
 void RuleSet::Prefetch(const Bucket& b) const {
-  auto fetch = [](const void* start, size_t bytes) {
-    const char* p = static_cast<const char*>(start);
-    for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off);
-  };
-  fetch(Col(b, kMin), size_t{b.n} * kCampaign * sizeof(uint32_t));  // not the campaign column
-  fetch(Col(b, kStartHour), size_t{b.n_simple} * kCols16 * sizeof(uint16_t));
+  const char* p = reinterpret_cast<const char*>(hot_.data() + b.hot);
+  const size_t bytes = size_t{b.n_simple} * kColumns * sizeof(uint32_t);
+  for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off);
 }
 
 const CompiledCampaign* RuleSet::Find(std::string_view campaign_id) const {
@@ -415,7 +402,7 @@ void RuleSet::Scan(const Bucket& bucket, const Basket& basket, int32_t category,
       static_cast<uint32_t>(std::min<int64_t>(amount, std::numeric_limits<uint32_t>::max()));
   const uint32_t tags32 = static_cast<uint32_t>(tags);
   const size_t n = bucket.n;
-  const uint32_t* campaigns = Col(bucket, kCampaign);
+  const uint32_t* campaigns = ids_.data() + bucket.ids;
   const Row* rows = rows_.data();
   if (explain) {
     // The same tests in the same order, saying which one failed.
@@ -457,7 +444,7 @@ void RuleSet::Scan(const Bucket& bucket, const Basket& basket, int32_t category,
       const uint32_t* mins = Col(bucket, kMin);
       const uint32_t* tag_sets = Col(bucket, kTags);
       const uint32_t* lims = Col(bucket, kLim);
-      const uint16_t* rates = Col(bucket, kRate);
+      const uint32_t* rates = Col(bucket, kRate);
       const uint32_t* tiebreaks = Col(bucket, kTiebreak);
       const int64_t hour = at / 3'600'000;
       for (size_t i = 0; i < ns; ++i) {

@@ -215,15 +215,18 @@ class RuleSet {
     uint32_t n;          // campaigns
     uint32_t n_simple;   // of which simple: the first n_simple
     uint32_t base_hour;  // hours since the epoch that hour 0 of the columns stands for
-    uint32_t off32;      // in arena32_: the columns Col32, n each
-    uint32_t off16;      // in arena16_: the columns Col16, n_simple each
+    uint32_t hot;        // in hot_: the columns Column, n_simple each, one after the other
+    uint32_t ids;        // in ids_: the n campaigns' indexes
   };
-  // kTiebreak: (priority + 128) << 20 | (kCampaignsMax - campaign index), so the larger wins.
-  enum Col32 { kMin, kTags, kLim, kTiebreak, kCampaign, kCols32 };
-  enum Col16 { kStartHour, kEndHour, kRate, kCols16 };
+  // kHours: the start hour | the end hour << 16. kTiebreak: (priority + 128) << 20 |
+  // (kCampaignsMax - campaign index), so the larger wins.
+  enum Column { kHours, kMin, kTags, kLim, kRate, kTiebreak, kColumns };
   // Hour values in the columns: kHourNever for an end that is past every hour the columns can
   // tell (or none), or a start that is.
   static constexpr uint32_t kHourNever = 0xffff;
+  const uint32_t* Col(const Bucket& b, Column c) const {
+    return hot_.data() + b.hot + size_t{b.n_simple} * c;
+  }
   struct TenantIndex {
     // A merchant's buckets sit in its slot (nearly always one: a merchant has one category), so
     // finding them is one read, and their columns' address is known at once.
@@ -231,12 +234,6 @@ class RuleSet {
     absl::flat_hash_map<int32_t, Bucket> by_category;  // -1: every category
     std::vector<uint32_t> grants;
   };
-  const uint32_t* Col(const Bucket& b, Col32 c) const {
-    return arena32_.data() + b.off32 + size_t{b.n} * c;
-  }
-  const uint16_t* Col(const Bucket& b, Col16 c) const {
-    return arena16_.data() + b.off16 + size_t{b.n_simple} * c;
-  }
   // Asks the memory for the columns the scan of `b` reads, all at once.
   void Prefetch(const Bucket& b) const;
   // Keys each simple campaign of `b` for a basket of `amount` < 2^18 fen at `at_hour` (the
@@ -279,9 +276,9 @@ class RuleSet {
   std::vector<std::unique_ptr<CompiledCampaign>> campaigns_;  // sorted by campaign id
   std::vector<Slot> slots_;                                   // by campaign index
   absl::flat_hash_map<std::string, TenantIndex> tenants_;
-  std::vector<Row> rows_;          // by campaign index
-  std::vector<uint32_t> arena32_;  // each bucket's columns
-  std::vector<uint16_t> arena16_;
+  std::vector<Row> rows_;      // by campaign index
+  std::vector<uint32_t> hot_;  // each bucket's columns of simple campaigns
+  std::vector<uint32_t> ids_;  // each bucket's campaign indexes
   absl::flat_hash_map<std::string, uint32_t> tag_ids_;
   absl::flat_hash_map<std::string, int32_t> category_ids_;
   int32_t groups_ = 1;
