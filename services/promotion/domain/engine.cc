@@ -19,9 +19,6 @@ using perks::v1::CampaignSpec;
 constexpr int32_t kAnyCategory = -1;
 constexpr int32_t kSeveralCategories = -2;
 constexpr int32_t kUnknownCategory = -3;  // a basket category no campaign names
-// Baskets below this are scored in 32 bits: amount * rate_bp (at most 10000) stays below 2^32.
-constexpr int64_t kNarrowAmountFen = int64_t{1} << 18;
-constexpr int64_t kScoreMax = std::numeric_limits<uint32_t>::max();
 
 RuleKind KindOf(const CampaignSpec& spec) {
   switch (spec.rule_case()) {
@@ -186,7 +183,8 @@ absl::StatusOr<std::shared_ptr<const RuleSet>> RuleSet::Compile(std::vector<Inpu
     hot.simple = linear && !slot.slow && !slot.needs_usage && !slot.stackable && slot.group == 0 &&
                  slot.priority >= -128 && slot.priority <= 127 && slot.off_fen < kU32 &&
                  (slot.cap_fen == std::numeric_limits<int64_t>::max() || slot.cap_fen < kU32) &&
-                 (slot.rate_bp == 0 || slot.off_fen == 0) && on_the_hour && slot.starts_ms >= 0;
+                 (slot.rate_bp == 0 || slot.off_fen == 0) && on_the_hour && slot.starts_ms >= 0 &&
+                 hot.tags_any <= 0xffff;
     if (hot.simple) {
       int64_t cap = slot.cap_fen == std::numeric_limits<int64_t>::max() ? kU32 : slot.cap_fen;
       hot.lim_fen = static_cast<uint32_t>(slot.rate_bp == 0 ? std::min(slot.off_fen, cap) : cap);
@@ -242,24 +240,22 @@ namespace {
 
 // The kernel of ScoreNarrow; see there.
 __attribute__((target_clones("avx2", "default"))) uint32_t ScoreColumns(
-    size_t m, uint32_t at_hour, uint32_t amount, uint32_t tags, const uint32_t* __restrict hours,
-    const uint32_t* __restrict mins, const uint32_t* __restrict tag_sets,
-    const uint32_t* __restrict lims, const uint32_t* __restrict rates,
-    const uint32_t* __restrict tiebreaks, int64_t* best_out) {
-  uint32_t passed = 0;
-  int64_t best = 0;
+    size_t m, uint32_t at_hour, uint32_t amount, uint32_t tags, const uint16_t* __restrict starts,
+    const uint16_t* __restrict ends, const uint16_t* __restrict mins,
+    const uint16_t* __restrict lims, const uint16_t* __restrict rates,
+    const uint16_t* __restrict tag_sets, uint32_t* best_out) {
+  uint32_t passed = 0, best = 0;
   for (size_t i = 0; i < m; ++i) {
-    uint32_t pass = static_cast<uint32_t>(at_hour >= (hours[i] & 0xffff)) &
-                    static_cast<uint32_t>(at_hour < (hours[i] >> 16)) &
+    uint32_t pass = static_cast<uint32_t>(at_hour >= starts[i]) &
+                    static_cast<uint32_t>(at_hour < ends[i]) &
                     static_cast<uint32_t>(amount >= mins[i]) &
                     (static_cast<uint32_t>(tag_sets[i] == 0) |
                      static_cast<uint32_t>((tag_sets[i] & tags) != 0));
     uint32_t rate = rates[i];
     // With no rate, amount * 0 / 10000 is 0 and the amount itself is the discount's bound.
     uint32_t t = amount * rate / 10000 + (static_cast<uint32_t>(rate == 0) * amount);
-    int64_t key = ((int64_t{std::min(t, lims[i])} + 1) << RuleSet::kKeyDiscountShift |
-                   int64_t{tiebreaks[i]}) &
-                  -int64_t{pass};
+    uint32_t d = std::min(t, uint32_t{lims[i]});
+    uint32_t key = ((d + 1) << 16 | (0xffffu - static_cast<uint32_t>(i))) & (0u - pass);
     passed += pass;
     best = std::max(best, key);
   }
@@ -271,14 +267,19 @@ __attribute__((target_clones("avx2", "default"))) uint32_t ScoreColumns(
 
 // Built for each vector width the machine may have; the widest it has is used.
 uint32_t RuleSet::ScoreNarrow(const Bucket& b, uint32_t at_hour, uint32_t amount, uint32_t tags,
-                              int64_t* best_key) const {
-  return ScoreColumns(b.n_simple, at_hour, amount, tags, Col(b, kHours), Col(b, kMin),
-                      Col(b, kTags), Col(b, kLim), Col(b, kRate), Col(b, kTiebreak), best_key);
+                              uint32_t* best_key) const {
+  return ScoreColumns(b.n_simple, at_hour, amount, tags, Col(b, kStartHour), Col(b, kEndHour),
+                      Col(b, kMin), Col(b, kLim), Col(b, kRate), Col(b, kTags), best_key);
 }
 
 RuleSet::Bucket RuleSet::AddBucket(int32_t category, std::vector<uint32_t> ids) {
   auto rest =
       std::stable_partition(ids.begin(), ids.end(), [&](uint32_t i) { return rows_[i].simple; });
+  if (rest - ids.begin() > kSimpleMax) rest = ids.begin() + kSimpleMax;  // the rest decide fully
+  // Simple ones by priority, then index: the first of equal discounts wins.
+  std::sort(ids.begin(), rest, [&](uint32_t a, uint32_t b) {
+    return rows_[a].priority != rows_[b].priority ? rows_[a].priority > rows_[b].priority : a < b;
+  });
   std::stable_sort(rest, ids.end(),
                    [&](uint32_t a, uint32_t b) { return rows_[a].min_fen < rows_[b].min_fen; });
   const uint32_t n = static_cast<uint32_t>(ids.size());
@@ -289,30 +290,30 @@ RuleSet::Bucket RuleSet::AddBucket(int32_t category, std::vector<uint32_t> ids) 
     b.base_hour = rows_[ids[0]].start_hour;
     for (uint32_t i = 0; i < ns; ++i) b.base_hour = std::min(b.base_hour, rows_[ids[i]].start_hour);
   }
-  // Hours after the base, or kHourNever past what the columns tell.
-  auto hour = [&](uint32_t h) {
-    return static_cast<uint32_t>(std::min<uint64_t>(h - b.base_hour, kHourNever));
-  };
+  auto narrow = [](uint64_t v) { return static_cast<uint16_t>(std::min<uint64_t>(v, kU16Never)); };
   hot_.resize(hot_.size() + size_t{kColumns} * ns);
-  uint32_t* c = hot_.data() + b.hot;
+  uint16_t* c = hot_.data() + b.hot;
   for (uint32_t i = 0; i < ns; ++i) {
     const Row& r = rows_[ids[i]];
-    c[size_t{kHours} * ns + i] = hour(r.start_hour) | hour(r.end_hour) << 16;
-    c[size_t{kMin} * ns + i] = r.min_fen;
-    c[size_t{kTags} * ns + i] = r.tags_any;
-    c[size_t{kLim} * ns + i] = r.lim_fen;
+    c[size_t{kStartHour} * ns + i] = narrow(r.start_hour - b.base_hour);
+    c[size_t{kEndHour} * ns + i] = narrow(uint64_t{r.end_hour} - b.base_hour);
+    c[size_t{kMin} * ns + i] = narrow(r.min_fen);
+    c[size_t{kLim} * ns + i] = narrow(r.lim_fen);
     c[size_t{kRate} * ns + i] = r.rate_bp;
-    c[size_t{kTiebreak} * ns + i] =
-        static_cast<uint32_t>(r.priority + 128) << 20 | (kCampaignsMax - ids[i]);
+    c[size_t{kTags} * ns + i] = static_cast<uint16_t>(r.tags_any);
+    c[size_t{kIdLow} * ns + i] = static_cast<uint16_t>(ids[i] & 0xffff);
+    c[size_t{kIdHigh} * ns + i] = static_cast<uint16_t>(ids[i] >> 16);
   }
   ids_.insert(ids_.end(), ids.begin(), ids.end());
   return b;
 }
 
 void RuleSet::Prefetch(const Bucket& b) const {
-  const char* p = reinterpret_cast<const char*>(hot_.data() + b.hot);
-  const size_t bytes = size_t{b.n_simple} * kColumns * sizeof(uint32_t);
-  for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off);
+  auto fetch = [](const void* start, size_t bytes) {
+    const char* p = static_cast<const char*>(start);
+    for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off);
+  };
+  fetch(hot_.data() + b.hot, size_t{b.n_simple} * kColumns * sizeof(uint16_t));
 }
 
 const CompiledCampaign* RuleSet::Find(std::string_view campaign_id) const {
@@ -432,37 +433,34 @@ void RuleSet::Scan(const Bucket& bucket, const Basket& basket, int32_t category,
   const size_t ns = bucket.n_simple;
   const int64_t at_hour = at / 3'600'000 - int64_t{bucket.base_hour};
   if (ns > 0 && at_hour >= 0) {
-    // Each campaign that applies has a key: 1 + its discount, then its priority, then the
-    // smaller campaign index; the largest wins.
+    // Each campaign i that applies has a key, 1 + its discount, then kSimpleMax - i (they are in
+    // order of priority, then campaign index); the largest wins.
     uint32_t passed = 0;
     int64_t best = 0;
-    if (amount < kNarrowAmountFen && at_hour < kHourNever) {
-      // Every discount is below 2^18 and each product below 2^32: one pass in 32 bits, with
-      // no branches.
-      passed = ScoreNarrow(bucket, static_cast<uint32_t>(at_hour), amount32, tags32, &best);
+    if (amount < kNarrowAmountFen && at_hour < kU16Never) {
+      uint32_t key = 0;
+      passed = ScoreNarrow(bucket, static_cast<uint32_t>(at_hour), amount32, tags32, &key);
+      best = key;
     } else {
-      const uint32_t* mins = Col(bucket, kMin);
-      const uint32_t* tag_sets = Col(bucket, kTags);
-      const uint32_t* lims = Col(bucket, kLim);
-      const uint32_t* rates = Col(bucket, kRate);
-      const uint32_t* tiebreaks = Col(bucket, kTiebreak);
       const int64_t hour = at / 3'600'000;
       for (size_t i = 0; i < ns; ++i) {
         const Row& r = rows[campaigns[i]];
-        bool pass = hour >= r.start_hour && hour < r.end_hour && amount32 >= mins[i] &&
-                    (tag_sets[i] == 0 || (tag_sets[i] & tags32) != 0);
+        bool pass = hour >= r.start_hour && hour < r.end_hour && amount32 >= r.min_fen &&
+                    (r.tags_any == 0 || (r.tags_any & tags32) != 0);
         if (!pass) continue;
         ++passed;
-        // Amounts are at most kAmountFenMax (< 2^34): the key stays below 2^63.
-        int64_t d = SimpleDiscount(rates[i], lims[i], amount);
-        best = std::max(best, (d + 1) << kKeyDiscountShift | int64_t{tiebreaks[i]});
+        // Amounts are at most kAmountFenMax (< 2^34): the key stays below 2^50.
+        int64_t d = SimpleDiscount(r.rate_bp, r.lim_fen, amount);
+        best = std::max(best, (d + 1) << 16 | int64_t{kSimpleMax - i});
       }
     }
     out.applicable += static_cast<int32_t>(passed);
     if (best > 0) {
-      out.candidates.push_back({static_cast<uint32_t>(kCampaignsMax - (best & kCampaignsMax)), 0,
-                                static_cast<int32_t>((best >> 20) & 0xff) - 128, false,
-                                (best >> kKeyDiscountShift) - 1});
+      const size_t i = kSimpleMax - (best & 0xffff);
+      const uint32_t w = Col(bucket, kIdLow)[i] | uint32_t{Col(bucket, kIdHigh)[i]} << 16;
+      const int32_t priority =
+          bucket.priority != kMixedPriorities ? bucket.priority : rows[w].priority;
+      out.candidates.push_back({w, 0, priority, false, (best >> 16) - 1});
     }
   }
   // The rest: each that passes is read in full.
