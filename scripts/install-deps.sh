@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  librocksdb-dev libasio-dev libgtest-dev libgmock-dev libabsl-dev
+  librocksdb-dev libasio-dev libgtest-dev libgmock-dev librapidcheck-dev libabsl-dev
   libssl-dev libcli11-dev nlohmann-json3-dev libfccp-dev tzdata libyaml-cpp-dev
 )
 

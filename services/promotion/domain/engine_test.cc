@@ -68,12 +68,24 @@ std::shared_ptr<const RuleSet> Compile(const std::vector<CampaignSpec>& specs) {
   return *set;
 }
 
+// Evaluates with explanations, and checks that the checkout's path (no explanations, the
+// vectorized scan) gives the same discounts.
 perks::v1::Evaluation Eval(const RuleSet& set, const Basket& b, const UsageView* usage = nullptr) {
   EvalResult r;
   set.Evaluate(b, usage, /*explain=*/true, r);
   perks::v1::Evaluation e;
   set.ToProto(b, r, &e);
   EXPECT_EQ(e.amount_fen(), e.discount_fen() + e.from_balances_fen() + e.to_pay_fen());
+  EvalResult fast;
+  set.Evaluate(b, usage, /*explain=*/false, fast);
+  perks::v1::Evaluation f;
+  set.ToProto(b, fast, &f);
+  EXPECT_EQ(fast.applicable, r.applicable);
+  f.clear_not_applied();
+  perks::v1::Evaluation explained = e;
+  explained.clear_not_applied();
+  EXPECT_EQ(f.SerializeAsString(), explained.SerializeAsString())
+      << "without explanations: " << f.DebugString() << "with: " << explained.DebugString();
   return e;
 }
 
@@ -151,6 +163,23 @@ TEST(EngineTest, ExclusiveOffersGiveTheMemberTheBestAndTiesGoToPriorityThenId) {
   EXPECT_EQ(Eval(*set, At("m", "x", 10000)).discounts(0).campaign_id(), "c-30");
   // At 200 yuan the percentage gives more.
   EXPECT_EQ(Eval(*set, At("m", "x", 20000)).discounts(0).campaign_id(), "b-30pct");
+}
+
+TEST(EngineTest, PriorityDecidesTiesBetweenAMerchantsOffersAndTheCitysOwn) {
+  // The same 30 yuan from an offer of this merchant and from one of every merchant: the higher
+  // priority wins, whichever index holds it, and with equal priority the smaller id.
+  CampaignSpec shop = Threshold("a-shop", 10000, 3000);
+  shop.mutable_eligibility()->add_merchant_ids("m");
+  CampaignSpec city = Threshold("z-city", 10000, 3000);
+  city.mutable_stacking()->set_priority(3);
+  auto set = Compile({shop, city});
+  EXPECT_EQ(Eval(*set, At("m", "x", 10000)).discounts(0).campaign_id(), "z-city");
+  shop.mutable_stacking()->set_priority(7);
+  set = Compile({shop, city});
+  EXPECT_EQ(Eval(*set, At("m", "x", 10000)).discounts(0).campaign_id(), "a-shop");
+  city.mutable_stacking()->set_priority(7);
+  set = Compile({shop, city});
+  EXPECT_EQ(Eval(*set, At("m", "x", 10000)).discounts(0).campaign_id(), "a-shop");
 }
 
 TEST(EngineTest, StackableOffersApplyInPriorityOrderOnWhatIsLeft) {

@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -113,10 +114,20 @@ absl::Status ValidateEligibility(const perks::v1::Eligibility& e) {
         "before end (e.g. 480 and 1200 for 08:00-20:00), or both 0 for all day");
   }
   if (!AmountOk(e.min_spend_fen())) return Bad("eligibility.min_spend_fen: fen, not negative");
-  for (const auto& list : {&e.program_ids(), &e.merchant_ids(), &e.store_ids(), &e.categories(),
-                           &e.regions(), &e.member_tags_any()}) {
+  const std::pair<const char*, const google::protobuf::RepeatedPtrField<std::string>*> lists[] = {
+      {"program_ids", &e.program_ids()}, {"merchant_ids", &e.merchant_ids()},
+      {"store_ids", &e.store_ids()},     {"categories", &e.categories()},
+      {"regions", &e.regions()},         {"member_tags_any", &e.member_tags_any()}};
+  for (const auto& [name, list] : lists) {
+    absl::flat_hash_set<std::string_view> seen;
     for (const std::string& v : *list) {
-      if (v.empty()) return Bad("eligibility: a list holds an empty value");
+      if (v.empty())
+        return absl::InvalidArgumentError(absl::StrCat("eligibility.", name, ": an empty value"));
+      // Named twice, a merchant or category would count the campaign twice.
+      if (!seen.insert(v).second) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("eligibility.", name, ": \"", v, "\" is listed twice"));
+      }
     }
   }
   for (const std::string& c : e.categories()) {

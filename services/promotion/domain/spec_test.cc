@@ -51,6 +51,11 @@ TEST(SpecTest, EachMistakeNamesItsField) {
       {[](auto& s) { s.mutable_eligibility()->add_categories("bakery"); },
        "eligibility.categories: unknown category \"bakery\""},
       {[](auto& s) {
+         s.mutable_eligibility()->add_merchant_ids("m-3");
+         s.mutable_eligibility()->add_merchant_ids("m-3");
+       },
+       "eligibility.merchant_ids: \"m-3\" is listed twice"},
+      {[](auto& s) {
          s.mutable_grant()->set_event(perks::v1::GRANT_EVENT_CARD_ACTIVATED);
          s.mutable_grant()->set_balance_name("voucher");
          s.mutable_grant()->set_balance_kind(perks::v1::GRANT_BALANCE_KIND_VOUCHER);
