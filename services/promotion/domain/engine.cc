@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/types/span.h"
 #include "services/common/money.h"
 #include "services/promotion/domain/funding.h"
 #include "services/promotion/domain/spec.h"
@@ -224,10 +225,19 @@ absl::StatusOr<std::shared_ptr<const RuleSet>> RuleSet::Compile(std::vector<Inpu
   for (auto& [tenant, p] : pending) {
     TenantIndex& t = set->tenants_[tenant];
     for (auto& [merchant, buckets] : p.by_merchant) {
-      auto& laid_out = t.by_merchant[merchant];
-      for (auto& [category, ids] : buckets) {
-        laid_out.push_back(set->AddBucket(category, std::move(ids)));
+      std::string_view key = set->merchant_ids_.emplace_back(merchant);
+      if (buckets.size() == 1) {
+        t.by_merchant[key] = set->AddBucket(buckets[0].first, std::move(buckets[0].second));
+        continue;
       }
+      Bucket more{};
+      more.category = kOverflow;
+      more.hot = static_cast<uint32_t>(set->overflow_.size());
+      more.n = static_cast<uint32_t>(buckets.size());
+      for (auto& [category, ids] : buckets) {
+        set->overflow_.push_back(set->AddBucket(category, std::move(ids)));
+      }
+      t.by_merchant[key] = more;
     }
     for (auto& [category, ids] : p.by_category) {
       t.by_category[category] = set->AddBucket(category, std::move(ids));
@@ -284,11 +294,19 @@ RuleSet::Bucket RuleSet::AddBucket(int32_t category, std::vector<uint32_t> ids) 
                    [&](uint32_t a, uint32_t b) { return rows_[a].min_fen < rows_[b].min_fen; });
   const uint32_t n = static_cast<uint32_t>(ids.size());
   const uint32_t ns = static_cast<uint32_t>(rest - ids.begin());
-  Bucket b{
-      category, n, ns, 0, static_cast<uint32_t>(hot_.size()), static_cast<uint32_t>(ids_.size())};
+  Bucket b{};
+  b.category = category;
+  b.n = n;
+  b.n_simple = static_cast<uint16_t>(ns);
+  b.hot = static_cast<uint32_t>(hot_.size());
+  b.ids = static_cast<uint32_t>(ids_.size());
   if (ns > 0) {
     b.base_hour = rows_[ids[0]].start_hour;
-    for (uint32_t i = 0; i < ns; ++i) b.base_hour = std::min(b.base_hour, rows_[ids[i]].start_hour);
+    b.priority = rows_[ids[0]].priority;
+    for (uint32_t i = 0; i < ns; ++i) {
+      b.base_hour = std::min(b.base_hour, rows_[ids[i]].start_hour);
+      if (rows_[ids[i]].priority != b.priority) b.priority = kMixedPriorities;
+    }
   }
   auto narrow = [](uint64_t v) { return static_cast<uint16_t>(std::min<uint64_t>(v, kU16Never)); };
   hot_.resize(hot_.size() + size_t{kColumns} * ns);
@@ -577,10 +595,12 @@ void RuleSet::Evaluate(const Basket& basket, const UsageView* usage, bool explai
   const TenantIndex& t = tenant->second;
   // The merchant's campaigns first: their columns are on their way from memory while the rest
   // of the basket is looked up.
-  const absl::InlinedVector<Bucket, 1>* merchant = nullptr;
+  absl::Span<const Bucket> merchant;
   if (auto m = t.by_merchant.find(basket.merchant_id()); m != t.by_merchant.end()) {
-    merchant = &m->second;
-    for (const Bucket& b : *merchant) Prefetch(b);
+    merchant = m->second.category != kOverflow
+                   ? absl::MakeConstSpan(&m->second, 1)
+                   : absl::MakeConstSpan(overflow_.data() + m->second.hot, m->second.n);
+    for (const Bucket& b : merchant) Prefetch(b);
   }
 
   int32_t category = kUnknownCategory;
@@ -593,9 +613,7 @@ void RuleSet::Evaluate(const Basket& basket, const UsageView* usage, bool explai
     if (it != tag_ids_.end() && it->second < 64) tags |= uint64_t{1} << it->second;
   }
   std::optional<LocalMoment> local;
-  if (merchant != nullptr) {
-    for (const Bucket& b : *merchant) Scan(b, basket, category, tags, local, usage, explain, out);
-  }
+  for (const Bucket& b : merchant) Scan(b, basket, category, tags, local, usage, explain, out);
   if (category >= 0) {
     if (auto c = t.by_category.find(category); c != t.by_category.end()) {
       Scan(c->second, basket, category, tags, local, usage, explain, out);

@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,7 +28,6 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "perks/v1/promotion.pb.h"
 #include "services/common/calendar.h"
@@ -213,14 +213,16 @@ class RuleSet {
   // are decided from the campaign's Row. Simple campaigns are in order of priority (highest
   // first), then campaign index, so among equal discounts the first wins.
   struct Bucket {
-    int32_t category;
+    int32_t category;    // or kOverflow: then hot and n are the merchant's buckets in overflow_
     uint32_t n;          // campaigns
-    uint32_t n_simple;   // of which simple: the first n_simple, at most kSimpleMax
+    uint16_t n_simple;   // of which simple: the first n_simple, at most kSimpleMax
+    int16_t priority;    // of every simple campaign here, or kMixedPriorities
     uint32_t base_hour;  // hours since the epoch that hour 0 of the columns stands for
     uint32_t hot;        // in hot_: the columns Column, n_simple each, one after the other
     uint32_t ids;        // in ids_: the n campaigns' indexes
-    int32_t priority;    // of every simple campaign here, or kMixedPriorities
   };
+  static_assert(sizeof(Bucket) == 24);
+  static constexpr int32_t kOverflow = -4;
   static constexpr int32_t kMixedPriorities = 1000;
   // Then the campaign index (two halves), read for the winner only, close by.
   enum Column { kStartHour, kEndHour, kMin, kLim, kRate, kTags, kIdLow, kIdHigh, kColumns };
@@ -234,9 +236,10 @@ class RuleSet {
     return hot_.data() + b.hot + size_t{b.n_simple} * c;
   }
   struct TenantIndex {
-    // A merchant's buckets sit in its slot (nearly always one: a merchant has one category), so
-    // finding them is one read, and their columns' address is known at once.
-    absl::flat_hash_map<std::string, absl::InlinedVector<Bucket, 1>> by_merchant;
+    // A merchant's bucket sits in its slot (nearly always its only one: a merchant has one
+    // category), so finding it is one read of a small table, and its columns' address is known
+    // at once. The keys are views of merchant_ids_.
+    absl::flat_hash_map<std::string_view, Bucket> by_merchant;
     absl::flat_hash_map<int32_t, Bucket> by_category;  // -1: every category
     std::vector<uint32_t> grants;
   };
@@ -280,7 +283,9 @@ class RuleSet {
   std::vector<std::unique_ptr<CompiledCampaign>> campaigns_;  // sorted by campaign id
   std::vector<Slot> slots_;                                   // by campaign index
   absl::flat_hash_map<std::string, TenantIndex> tenants_;
-  std::vector<Row> rows_;      // by campaign index
+  std::vector<Row> rows_;                 // by campaign index
+  std::deque<std::string> merchant_ids_;  // stays where it is: by_merchant's keys
+  std::vector<Bucket> overflow_;
   std::vector<uint16_t> hot_;  // each bucket's columns of simple campaigns
   std::vector<uint32_t> ids_;  // each bucket's campaign indexes
   absl::flat_hash_map<std::string, uint32_t> tag_ids_;
