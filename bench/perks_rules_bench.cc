@@ -194,7 +194,7 @@ int main(int argc, char** argv) {
   for (int64_t v : ns) total_ns += static_cast<double>(v);
 
   Json line = {{"engine", "perks"},
-               {"engine_version", "0.5.0"},
+               {"engine_version", "0.6.0"},
                {"P", w.at("promotions").size()},
                {"setup_ms", setup_ms},
                {"checked", to_check},

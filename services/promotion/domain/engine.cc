@@ -225,7 +225,7 @@ absl::StatusOr<std::shared_ptr<const RuleSet>> RuleSet::Compile(std::vector<Inpu
   for (auto& [tenant, p] : pending) {
     TenantIndex& t = set->tenants_[tenant];
     for (auto& [merchant, buckets] : p.by_merchant) {
-      std::string_view key = set->merchant_ids_.emplace_back(merchant);
+      MerchantKey key(set->merchant_ids_.emplace_back(merchant));
       if (buckets.size() == 1) {
         t.by_merchant[key] = set->AddBucket(buckets[0].first, std::move(buckets[0].second));
         continue;
@@ -596,7 +596,8 @@ void RuleSet::Evaluate(const Basket& basket, const UsageView* usage, bool explai
   // The merchant's campaigns first: their columns are on their way from memory while the rest
   // of the basket is looked up.
   absl::Span<const Bucket> merchant;
-  if (auto m = t.by_merchant.find(basket.merchant_id()); m != t.by_merchant.end()) {
+  if (auto m = t.by_merchant.find(std::string_view(basket.merchant_id()));
+      m != t.by_merchant.end()) {
     merchant = m->second.category != kOverflow
                    ? absl::MakeConstSpan(&m->second, 1)
                    : absl::MakeConstSpan(overflow_.data() + m->second.hot, m->second.n);

@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -28,6 +29,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/status/statusor.h"
 #include "perks/v1/promotion.pb.h"
 #include "services/common/calendar.h"
@@ -235,11 +237,57 @@ class RuleSet {
   const uint16_t* Col(const Bucket& b, Column c) const {
     return hot_.data() + b.hot + size_t{b.n_simple} * c;
   }
+  // A merchant id as a map key, compared in the map's own slot: up to 15 bytes inline; a
+  // longer one points into merchant_ids_ (which outlives the map).
+  class MerchantKey {
+   public:
+    explicit MerchantKey(std::string_view id) {
+      if (id.size() <= kInline) {
+        std::memcpy(bytes_, id.data(), id.size());
+        size_ = static_cast<uint8_t>(id.size());
+      } else {
+        const char* p = id.data();
+        uint32_t n = static_cast<uint32_t>(id.size());
+        std::memcpy(bytes_, &p, sizeof p);
+        std::memcpy(bytes_ + sizeof p, &n, sizeof n);
+        size_ = kFar;
+      }
+    }
+    std::string_view view() const {
+      if (size_ != kFar) return {bytes_, size_};
+      const char* p;
+      uint32_t n;
+      std::memcpy(&p, bytes_, sizeof p);
+      std::memcpy(&n, bytes_ + sizeof p, sizeof n);
+      return {p, n};
+    }
+
+   private:
+    static constexpr size_t kInline = 15;
+    static constexpr uint8_t kFar = 0xff;
+    char bytes_[kInline] = {};
+    uint8_t size_ = 0;
+  };
+  static_assert(sizeof(MerchantKey) == 16);
+  struct MerchantKeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view id) const { return absl::Hash<std::string_view>{}(id); }
+    size_t operator()(const MerchantKey& k) const { return (*this)(k.view()); }
+  };
+  struct MerchantKeyEq {
+    using is_transparent = void;
+    static std::string_view View(std::string_view id) { return id; }
+    static std::string_view View(const MerchantKey& k) { return k.view(); }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return View(a) == View(b);
+    }
+  };
   struct TenantIndex {
     // A merchant's bucket sits in its slot (nearly always its only one: a merchant has one
     // category), so finding it is one read of a small table, and its columns' address is known
-    // at once. The keys are views of merchant_ids_.
-    absl::flat_hash_map<std::string_view, Bucket> by_merchant;
+    // at once.
+    absl::flat_hash_map<MerchantKey, Bucket, MerchantKeyHash, MerchantKeyEq> by_merchant;
     absl::flat_hash_map<int32_t, Bucket> by_category;  // -1: every category
     std::vector<uint32_t> grants;
   };
@@ -284,7 +332,7 @@ class RuleSet {
   std::vector<Slot> slots_;                                   // by campaign index
   absl::flat_hash_map<std::string, TenantIndex> tenants_;
   std::vector<Row> rows_;                 // by campaign index
-  std::deque<std::string> merchant_ids_;  // stays where it is: by_merchant's keys
+  std::deque<std::string> merchant_ids_;  // stays where it is: long by_merchant keys
   std::vector<Bucket> overflow_;
   std::vector<uint16_t> hot_;  // each bucket's columns of simple campaigns
   std::vector<uint32_t> ids_;  // each bucket's campaign indexes

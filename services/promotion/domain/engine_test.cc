@@ -216,6 +216,23 @@ TEST(EngineTest, OnlyTheNamedMerchantsAndTheBasketsCityAreConsidered) {
   EXPECT_EQ(e.not_applied_size(), 0);  // not a candidate at all
 }
 
+TEST(EngineTest, MerchantIdsOfAnyLengthAreFoundExactly) {
+  // Short ids are kept in the index itself, long ones apart: both are matched whole.
+  const std::string long_id = "M-340100-0000000000000001-restaurant";
+  CampaignSpec s = Threshold("dining-100-50", 10000, 5000);
+  s.mutable_eligibility()->add_merchant_ids("r-123456789012345");  // 17 bytes
+  s.mutable_eligibility()->add_merchant_ids(long_id);
+  s.mutable_eligibility()->add_merchant_ids("r1");
+  auto set = Compile({s});
+  for (const std::string& id : {std::string("r-123456789012345"), long_id, std::string("r1")}) {
+    EXPECT_EQ(Eval(*set, At(id, "dining", 10000)).discount_fen(), 5000) << id;
+  }
+  for (const std::string& id : {std::string("r-12345678901234"), long_id + "x", std::string("r"),
+                                std::string("r-123456789012345").substr(0, 15)}) {
+    EXPECT_EQ(Eval(*set, At(id, "dining", 10000)).discount_fen(), 0) << id;
+  }
+}
+
 TEST(EngineTest, WeekdaysAndHoursAreShanghaiTime) {
   CampaignSpec s = Percent("weekday-lunch", 2000);
   s.mutable_eligibility()->add_weekdays(3);  // Wednesday
