@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one set-up command: installs what is missing, builds, and starts perkd on a demo data set
-# (the Bozhou member card and the Anqing green-travel card, 2,000 synthetic members with cards).
+# (the Bozhou member card, the Anqing green-travel card and Fuyang's warm-heart vouchers, with
+# synthetic members and cards).
 # perkd keeps running in the foreground; Ctrl-C stops it cleanly. Run it again to restart on the
 # same data. PERKS_LISTEN (default 127.0.0.1:7400) and PERKS_DATA (default ./data/demo) override.
 set -euo pipefail
@@ -44,7 +45,6 @@ if [ ! -f "$DATA/demo-loaded" ]; then
   "${CTL[@]}" cards export --batch demo-bozhou --out "$DATA/cards.csv"
   CARD=$(sed -n 2p "$DATA/cards.csv" | cut -d, -f2)
   "${CTL[@]}" cards activate "$CARD" >/dev/null
-  "${CTL[@]}" balance credit "$CARD" --name transit --amount 30 --memo "green-travel activation gift" >/dev/null
   touch "$DATA/demo-loaded"
 fi
 if [ ! -f "$DATA/campaigns-loaded" ]; then
@@ -54,7 +54,26 @@ if [ ! -f "$DATA/campaigns-loaded" ]; then
   done
   touch "$DATA/campaigns-loaded"
 fi
+if [ ! -f "$DATA/grants-loaded" ]; then
+  echo "Anqing green-travel cards and Fuyang warm-heart vouchers…"
+  # 200 Anqing members; activating a card earns its 30 yuan of transit credit.
+  "$BIN/tools/perkgen/perkgen" --count 200 --seed 2027 --out "$DATA/anqing-members.csv"
+  "${CTL[@]}" members import "$DATA/anqing-members.csv" --city anqing --issue-program anqing-green --batch demo-anqing
+  "${CTL[@]}" cards export --batch demo-anqing --out "$DATA/anqing-cards.csv" >/dev/null
+  "${CTL[@]}" cards activate "$(sed -n 2p "$DATA/anqing-cards.csv" | cut -d, -f2)" >/dev/null
+  # 30 Fuyang needy households, each issued the 500-yuan voucher.
+  "${CTL[@]}" programs create --city fuyang --id fuyang-member --name "阜阳工会会员卡" --bin 623670 >/dev/null
+  "$BIN/tools/perkgen/perkgen" --count 30 --seed 2028 --out "$DATA/fuyang-members.csv"
+  awk -F, 'NR == 1 { print; next } { print $0 ($5 == "" ? "" : ";") "needy_household" }' \
+    "$DATA/fuyang-members.csv" > "$DATA/fuyang-needy.csv"
+  "${CTL[@]}" members import "$DATA/fuyang-needy.csv" --city fuyang --issue-program fuyang-member --batch demo-fuyang
+  "${CTL[@]}" cards export --batch demo-fuyang --out "$DATA/fuyang-cards.csv" >/dev/null
+  "${CTL[@]}" grant issue fuyang-warm-heart-2026 --cards "$DATA/fuyang-cards.csv" >/dev/null
+  touch "$DATA/grants-loaded"
+fi
 CARD=$(sed -n 2p "$DATA/cards.csv" | cut -d, -f2)
+ANQING=$(sed -n 2p "$DATA/anqing-cards.csv" | cut -d, -f2)
+FUYANG=$(sed -n 2p "$DATA/fuyang-cards.csv" | cut -d, -f2)
 
 cat <<MSG
 
@@ -69,12 +88,16 @@ Try, in another terminal:
   build/tools/perkctl/perkctl cards lookup $CARD --as-terminal $DATA/till-1.terminal   # signed, as a till
   build/tools/perkctl/perkctl merchants list --city bozhou
   build/tools/perkctl/perkctl tokens create --role union_admin --city bozhou --name "亳州市总工会 李科长"
-  build/tools/perkctl/perkctl balance debit $CARD --name transit --amount 1.50
-  build/tools/perkctl/perkctl balance history $CARD
+  build/tools/perkctl/perkctl cards lookup $ANQING     # activated: 30 yuan of transit credit
+  build/tools/perkctl/perkctl balance debit $ANQING --name transit --amount 1.50
+  build/tools/perkctl/perkctl balance history $ANQING
+  build/tools/perkctl/perkctl cards lookup $FUYANG     # a needy household's 500-yuan voucher
+  build/tools/perkctl/perkctl grant claim $CARD --out-of-pocket 1200   # a medical payout
   build/tools/perkctl/perkctl campaign list --city bozhou
   build/tools/perkctl/perkctl campaign evaluate --city bozhou --program bozhou-member \\
       --category supermarket --amount 100 --at "2026-12-05 10:00"   # spend 100 save 30
   build/tools/perkctl/perkctl campaign budgets bozhou-supermarket-100-30   # used, held, left
+  build/tools/perkctl/perkctl campaign budgets fuyang-warm-heart-2026
 (full card numbers of the demo batch are in $DATA/cards.csv)
 Ctrl-C stops perkd.
 MSG

@@ -216,6 +216,19 @@ void AddTokenCommands(CLI::App& app, Ctl& ctl);
 void AddAuditCommand(CLI::App& app, Ctl& ctl);
 // Registers the campaign (promotion) commands.
 void AddCampaignCommands(CLI::App& app, Ctl& ctl);
+void AddGrantCommands(CLI::App& app, Ctl& ctl);
+
+// A card named on the command line: digits are its number, anything else its id.
+inline v1::CardRef RefOf(const std::string& card) {
+  v1::CardRef ref;
+  bool digits = !card.empty() && std::all_of(card.begin(), card.end(), ::isdigit);
+  if (digits) {
+    ref.set_card_number(card);
+  } else {
+    ref.set_card_id(card);
+  }
+  return ref;
+}
 
 }  // namespace perks::tools
 

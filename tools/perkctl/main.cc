@@ -56,17 +56,6 @@ void PrintCard(const v1::Card& c) {
   PrintTable(b);
 }
 
-v1::CardRef RefOf(const std::string& card) {
-  v1::CardRef ref;
-  bool digits = !card.empty() && std::all_of(card.begin(), card.end(), ::isdigit);
-  if (digits) {
-    ref.set_card_number(card);
-  } else {
-    ref.set_card_id(card);
-  }
-  return ref;
-}
-
 void AddHealth(CLI::App& app, Ctl& ctl) {
   auto* cmd = app.add_subcommand("health", "is the server up and serving?");
   cmd->callback([&ctl] {
@@ -572,7 +561,10 @@ Running a city's promotions (a union admin):
   3. perkctl campaign apply FILE --publish                 checkouts use them from their start
   4. perkctl campaign list  |  perkctl campaign evaluate --amount 100 --category supermarket ...
   5. perkctl campaign budgets ID                          used, held and left of each budget
-  6. perkctl campaign pause ID --reason "…"  |  resume  |  end    (each change is audited))");
+  6. perkctl campaign pause ID --reason "…"  |  resume  |  end    (each change is audited)
+  7. perkctl grant issue ID --cards needy.csv             vouchers to each card that qualifies
+     perkctl grant claim CARD --out-of-pocket 1200        a medical payout, if the claim earns it
+     (activation credit needs no command: perkctl cards activate CARD grants it))");
   Ctl ctl(&g);
   AddHealth(app, ctl);
   AddBackup(app, ctl);
@@ -584,6 +576,7 @@ Running a city's promotions (a union admin):
   AddTokenCommands(app, ctl);
   AddAuditCommand(app, ctl);
   AddCampaignCommands(app, ctl);
+  AddGrantCommands(app, ctl);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {
