@@ -46,6 +46,25 @@ struct GateOptions {
   size_t cache_entries_max = 200'000;
 };
 
+// Another Perks service this one calls, once connected (until then, stub() is null). Safe to
+// connect while calls are served.
+template <typename Service>
+class Peer {
+ public:
+  void Connect(std::shared_ptr<grpc::Channel> channel) {
+    std::lock_guard<std::mutex> lock(mu_);
+    stub_ = Service::NewStub(std::move(channel));
+  }
+  std::shared_ptr<typename Service::Stub> stub() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stub_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<typename Service::Stub> stub_;
+};
+
 class Gate {
  public:
   // `service` is the full service name, e.g. "perks.v1.CardService".
@@ -78,6 +97,21 @@ class Gate {
   // A client context for calling another Perks service as this one (the internal key), with the
   // deadline every internal call has.
   std::unique_ptr<grpc::ClientContext> InternalCall() const;
+
+  // What an asynchronous call to another Perks service keeps alive until it is answered: its
+  // context (as InternalCall makes it), request and response.
+  template <typename Req, typename Resp>
+  struct Outgoing {
+    std::unique_ptr<grpc::ClientContext> ctx;
+    Req req;
+    Resp resp;
+  };
+  template <typename Req, typename Resp>
+  std::shared_ptr<Outgoing<Req, Resp>> NewCall() const {
+    auto call = std::make_shared<Outgoing<Req, Resp>>();
+    call->ctx = InternalCall();
+    return call;
+  }
 
   // Checks, as this service, that every merchant in `merchant_ids` exists in `tenant_id`:
   // INVALID_ARGUMENT naming `field` and the first that does not. Asks the merchant service (one

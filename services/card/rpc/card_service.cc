@@ -244,30 +244,19 @@ CardService::Reactor* CardService::ChangeCardState(Ctx* ctx,
 }
 
 void CardService::ConnectPromotions(std::shared_ptr<grpc::Channel> promotions) {
-  std::lock_guard<std::mutex> lock(promotions_mu_);
-  promotions_ = perks::v1::PromotionService::NewStub(promotions);
+  promotions_.Connect(std::move(promotions));
 }
 
 void CardService::GrantOnActivation(const Caller& caller, perks::v1::Card* card, Gate::Done done) {
-  std::shared_ptr<perks::v1::PromotionService::Stub> promotions;
-  {
-    std::lock_guard<std::mutex> lock(promotions_mu_);
-    promotions = promotions_;
-  }
+  std::shared_ptr<perks::v1::PromotionService::Stub> promotions = promotions_.stub();
   if (!promotions) return done(absl::OkStatus());  // no promotion service: nothing is granted
-  struct Call {
-    std::unique_ptr<grpc::ClientContext> ctx;
-    perks::v1::GrantRequest req;
-    perks::v1::GrantResult result;
-  };
-  auto call = std::make_shared<Call>();
-  call->ctx = gate_.InternalCall();
+  auto call = gate_.NewCall<perks::v1::GrantRequest, perks::v1::GrantResult>();
   // Once per card, however often the activation is retried.
   call->req.set_request_id(absl::StrCat("activate/", card->card_id()));
   call->req.set_event(perks::v1::GRANT_EVENT_CARD_ACTIVATED);
   call->req.mutable_card()->set_card_id(card->card_id());
   promotions->async()->Grant(
-      call->ctx.get(), &call->req, &call->result,
+      call->ctx.get(), &call->req, &call->resp,
       [this, promotions, call, card, scope = ScopeOf(caller),
        done = std::make_shared<Gate::Done>(std::move(done))](grpc::Status s) {
         if (!s.ok()) {
@@ -277,7 +266,7 @@ void CardService::GrantOnActivation(const Caller& caller, perks::v1::Card* card,
                                        "be granted: ", why.message(),
                                        "; send the same request again to finish")));
         }
-        if (call->result.grants_size() > 0) {
+        if (call->resp.grants_size() > 0) {
           // The answer shows the card with what was credited.
           perks::v1::CardRef ref;
           ref.set_card_id(card->card_id());

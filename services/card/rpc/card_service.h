@@ -101,8 +101,7 @@ class CardService final : public perks::v1::CardService::CallbackService {
   IdempotencyStore idempotency_;
   AuditLog audit_;
   Gate gate_;
-  mutable std::mutex promotions_mu_;
-  std::shared_ptr<perks::v1::PromotionService::Stub> promotions_;
+  Peer<perks::v1::PromotionService> promotions_;
 };
 
 }  // namespace perks::card

@@ -349,8 +349,7 @@ PromotionService::Reactor* PromotionService::GetBudgets(Ctx* ctx,
 }
 
 void PromotionService::ConnectCards(std::shared_ptr<grpc::Channel> cards) {
-  std::lock_guard<std::mutex> lock(cards_mu_);
-  cards_ = perks::v1::CardService::NewStub(cards);
+  cards_.Connect(std::move(cards));
 }
 
 PromotionService::Reactor* PromotionService::Grant(Ctx* ctx, const perks::v1::GrantRequest* req,
@@ -371,27 +370,17 @@ PromotionService::Reactor* PromotionService::Grant(Ctx* ctx, const perks::v1::Gr
       return done(absl::InvalidArgumentError(
           "claim_fen: a medical claim needs the member's out-of-pocket amount"));
     }
-    std::shared_ptr<perks::v1::CardService::Stub> cards;
-    {
-      std::lock_guard<std::mutex> lock(cards_mu_);
-      cards = cards_;
-    }
+    std::shared_ptr<perks::v1::CardService::Stub> cards = cards_.stub();
     if (!cards) return done(absl::UnavailableError("the server is starting; try again shortly"));
     // Who the member is comes from the card service: city, program, member and tags.
-    struct Lookup {
-      std::unique_ptr<grpc::ClientContext> ctx;
-      perks::v1::LookupCardRequest req;
-      perks::v1::Card card;
-    };
-    auto lookup = std::make_shared<Lookup>();
-    lookup->ctx = gate_.InternalCall();
+    auto lookup = gate_.NewCall<perks::v1::LookupCardRequest, perks::v1::Card>();
     *lookup->req.mutable_card() = req->card();
     cards->async()->LookupCard(
-        lookup->ctx.get(), &lookup->req, &lookup->card,
+        lookup->ctx.get(), &lookup->req, &lookup->resp,
         [this, req, resp, caller, cards, lookup,
          done = std::make_shared<Gate::Done>(std::move(done))](grpc::Status s) mutable {
           if (!s.ok()) return (*done)(FromGrpcStatus(s));
-          const perks::v1::Card& card = lookup->card;
+          const perks::v1::Card& card = lookup->resp;
           if (!SeesTenant(caller, card.tenant_id())) {
             return (*done)(absl::NotFoundError("no such card in your city"));
           }
@@ -432,13 +421,7 @@ void PromotionService::CreditGrants(std::shared_ptr<perks::v1::CardService::Stub
                                     int next, Gate::Done done) {
   if (next >= result->grants_size()) return done(absl::OkStatus());
   perks::v1::GrantedBalance* g = result->mutable_grants(next);
-  struct Credit {
-    std::unique_ptr<grpc::ClientContext> ctx;
-    perks::v1::CreditBalanceRequest req;
-    perks::v1::BalanceChange change;
-  };
-  auto credit = std::make_shared<Credit>();
-  credit->ctx = gate_.InternalCall();
+  auto credit = gate_.NewCall<perks::v1::CreditBalanceRequest, perks::v1::BalanceChange>();
   // The card service credits once per request id: a repeated Grant finishes, never doubles.
   credit->req.set_request_id(absl::StrCat("grant/", request_id, "/", g->campaign_id()));
   credit->req.mutable_card()->set_card_id(result->card_id());
@@ -449,7 +432,7 @@ void PromotionService::CreditGrants(std::shared_ptr<perks::v1::CardService::Stub
   credit->req.set_expires_at_unix_ms(g->expires_at_unix_ms());
   credit->req.set_memo(absl::StrCat("campaign ", g->campaign_id(), " version ", g->version()));
   cards->async()->CreditBalance(
-      credit->ctx.get(), &credit->req, &credit->change,
+      credit->ctx.get(), &credit->req, &credit->resp,
       [this, cards, request_id, result, next, credit,
        done = std::make_shared<Gate::Done>(std::move(done))](grpc::Status s) mutable {
         if (!s.ok()) {
@@ -458,7 +441,7 @@ void PromotionService::CreditGrants(std::shared_ptr<perks::v1::CardService::Stub
               why.code(), absl::StrCat("granted, but crediting the card failed: ", why.message(),
                                        "; send the same Grant again (same request_id) to finish")));
         }
-        result->mutable_grants(next)->set_card_history_seq(credit->change.history_seq());
+        result->mutable_grants(next)->set_card_history_seq(credit->resp.history_seq());
         CreditGrants(cards, request_id, result, next + 1, std::move(*done));
       });
 }

@@ -110,8 +110,7 @@ class PromotionService final : public perks::v1::PromotionService::CallbackServi
   AuditLog audit_;
   Gate gate_;
   std::unique_ptr<Reservations> reservations_;
-  mutable std::mutex cards_mu_;
-  std::shared_ptr<perks::v1::CardService::Stub> cards_;
+  Peer<perks::v1::CardService> cards_;
 
   std::mutex compile_mu_;  // one recompile at a time, in commit order
   mutable std::mutex rules_mu_;
