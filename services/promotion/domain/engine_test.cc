@@ -216,6 +216,23 @@ TEST(EngineTest, OnlyTheNamedMerchantsAndTheBasketsCityAreConsidered) {
   EXPECT_EQ(e.not_applied_size(), 0);  // not a candidate at all
 }
 
+TEST(EngineTest, AMerchantWithOffersInSeveralCategoriesGetsTheBasketsOwn) {
+  CampaignSpec dining = Threshold("dining-100-50", 10000, 5000);
+  dining.mutable_eligibility()->add_merchant_ids("mall-1");
+  dining.mutable_eligibility()->add_categories("dining");
+  CampaignSpec market = Threshold("market-100-30", 10000, 3000);
+  market.mutable_eligibility()->add_merchant_ids("mall-1");
+  market.mutable_eligibility()->add_categories("supermarket");
+  CampaignSpec fuel = Percent("fuel-10", 1000);
+  fuel.mutable_eligibility()->add_merchant_ids("mall-1");
+  fuel.mutable_eligibility()->add_categories("fuel");
+  auto set = Compile({dining, market, fuel});
+  EXPECT_EQ(Eval(*set, At("mall-1", "dining", 10000)).discount_fen(), 5000);
+  EXPECT_EQ(Eval(*set, At("mall-1", "supermarket", 10000)).discount_fen(), 3000);
+  EXPECT_EQ(Eval(*set, At("mall-1", "fuel", 10000)).discount_fen(), 1000);
+  EXPECT_EQ(Eval(*set, At("mall-1", "bus", 10000)).discount_fen(), 0);
+}
+
 TEST(EngineTest, MerchantIdsOfAnyLengthAreFoundExactly) {
   // Short ids are kept in the index itself, long ones apart: both are matched whole.
   const std::string long_id = "M-340100-0000000000000001-restaurant";
