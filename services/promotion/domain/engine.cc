@@ -430,7 +430,7 @@ void RuleSet::Scan(const Bucket& bucket, const Basket& basket, int32_t category,
       NotAppliedReason why = perks::v1::NOT_APPLIED_REASON_UNSPECIFIED;
       if (bucket.category >= 0 && bucket.category != category) {
         why = perks::v1::NOT_APPLIED_CATEGORY;
-      } else if (at_s < r.starts_s || at_s >= r.ends_s) {
+      } else if (at_s < r.starts_s || !BeforeEnd(at_s, r)) {
         why = perks::v1::NOT_APPLIED_OUTSIDE_DATES;
       } else if (r.tags_any != 0 && (r.tags_any & tags32) == 0) {
         why = perks::v1::NOT_APPLIED_MEMBER_TAGS;
@@ -485,7 +485,8 @@ void RuleSet::Scan(const Bucket& bucket, const Basket& basket, int32_t category,
   for (size_t i = ns; i < n; ++i) {
     const Row& r = rows[campaigns[i]];
     if (amount32 < r.min_fen) break;  // by minimum spend: none after it either
-    if (at_s >= r.starts_s && at_s < r.ends_s && (r.tags_any == 0 || (r.tags_any & tags32) != 0)) {
+    if (at_s >= r.starts_s && BeforeEnd(at_s, r) &&
+        (r.tags_any == 0 || (r.tags_any & tags32) != 0)) {
       Accept(campaigns[i], basket, tags, local, usage, explain, out);
     }
   }

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -179,6 +180,12 @@ class RuleSet {
     // scan.
     bool simple;
   };
+
+  // Whether `at_s` (capped at UINT32_MAX) may be before the campaign's end: an end of
+  // UINT32_MAX is none, or past what 32 bits tell, and the Slot decides.
+  static bool BeforeEnd(uint32_t at_s, const Row& r) {
+    return at_s < r.ends_s || r.ends_s == std::numeric_limits<uint32_t>::max();
+  }
 
   // The rest of a campaign as the evaluation needs it, read only for those that pass.
   struct Slot {

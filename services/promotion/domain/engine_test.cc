@@ -233,6 +233,26 @@ TEST(EngineTest, AMerchantWithOffersInSeveralCategoriesGetsTheBasketsOwn) {
   EXPECT_EQ(Eval(*set, At("mall-1", "bus", 10000)).discount_fen(), 0);
 }
 
+TEST(EngineTest, OpenEndedAndFarFutureCampaignsStillApplyAfter2106) {
+  // Past what 32-bit seconds tell, the narrow tests must say "maybe", never "no".
+  const int64_t y2107 = absl::ToUnixMillis(
+      absl::FromCivil(absl::CivilSecond(2107, 1, 1, 12, 0, 0), absl::FixedTimeZone(8 * 3600)));
+  CampaignSpec open = Percent("open-10", 1000);
+  CampaignSpec stacked = Percent("stacked-5", 500);
+  stacked.mutable_stacking()->set_stackable(true);
+  CampaignSpec until_2200 = Percent("until-2200-3", 300);
+  until_2200.mutable_stacking()->set_stackable(true);
+  until_2200.mutable_stacking()->set_priority(-1);
+  *until_2200.mutable_ends_at() = TimestampFromMs(absl::ToUnixMillis(
+      absl::FromCivil(absl::CivilSecond(2200, 1, 1, 0, 0, 0), absl::FixedTimeZone(8 * 3600))));
+  auto set = Compile({open, stacked, until_2200});
+  Basket b = At("m", "x", 10000);
+  b.set_at_unix_ms(y2107);
+  perks::v1::Evaluation e = Eval(*set, b);
+  ASSERT_EQ(e.discounts_size(), 3) << e.DebugString();
+  EXPECT_EQ(e.discount_fen(), 1000 + 450 + 256);  // 10%, then 5% of 90, then 3% of 85.50
+}
+
 TEST(EngineTest, MerchantIdsOfAnyLengthAreFoundExactly) {
   // Short ids are kept in the index itself, long ones apart: both are matched whole.
   const std::string long_id = "M-340100-0000000000000001-restaurant";
