@@ -22,6 +22,9 @@
 namespace perks {
 
 inline constexpr size_t kRequestIdBytesMax = 128;
+// The card service asks the promotion service for what activating a card earns under the id
+// "activate/<card id>"; the promotion service refuses these ids from anyone else.
+inline constexpr char kActivationRequestPrefix[] = "activate/";
 
 struct IdempotencyStore {
   storage::Db* db;

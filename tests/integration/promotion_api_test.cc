@@ -697,9 +697,11 @@ TEST_F(GrantApiTest, BozhouMedicalPayoutFromAThousandYuanOutOfPocketOnce) {
   EXPECT_EQ(small.grants_size(), 0);
   ASSERT_EQ(small.not_applied_size(), 1);
   EXPECT_EQ(small.not_applied(0).reason(), perks::v1::NOT_APPLIED_CLAIM_TOO_SMALL);
+  // The longest request id a caller may send still credits the card.
+  const std::string long_id(128, 'r');
   perks::v1::GrantResult paid;
   ASSERT_TRUE(
-      Grant(perks::v1::GRANT_EVENT_MEDICAL_CLAIM, cards[0], "claim-2", &paid, 120000, "", bozhou_)
+      Grant(perks::v1::GRANT_EVENT_MEDICAL_CLAIM, cards[0], long_id, &paid, 120000, "", bozhou_)
           .ok());
   ASSERT_EQ(paid.grants_size(), 1);
   EXPECT_EQ(paid.grants(0).amount_fen(), 50000);
@@ -734,6 +736,11 @@ TEST_F(GrantApiTest, BadGrantsAreRefusedAndWriteNothing) {
   EXPECT_THAT(s.error_message(), HasSubstr("claim_fen"));
   s = Grant(perks::v1::GRANT_EVENT_MEDICAL_CLAIM, cards[0], "g3", &r, -5, "", bozhou_);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // Activation ids are the card service's: an admin taking one first would block a card's credit.
+  s = Grant(perks::v1::GRANT_EVENT_MEDICAL_CLAIM, cards[0], "activate/c123", &r, 120000, "",
+            bozhou_);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("card service"));
   s = Grant(perks::v1::GRANT_EVENT_MEDICAL_CLAIM, "no-such-card", "g4", &r, 120000, "", bozhou_);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
   // Another city's admin does not see the card.

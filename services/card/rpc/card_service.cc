@@ -252,7 +252,7 @@ void CardService::GrantOnActivation(const Caller& caller, perks::v1::Card* card,
   if (!promotions) return done(absl::OkStatus());  // no promotion service: nothing is granted
   auto call = gate_.NewCall<perks::v1::GrantRequest, perks::v1::GrantResult>();
   // Once per card, however often the activation is retried.
-  call->req.set_request_id(absl::StrCat("activate/", card->card_id()));
+  call->req.set_request_id(absl::StrCat(kActivationRequestPrefix, card->card_id()));
   call->req.set_event(perks::v1::GRANT_EVENT_CARD_ACTIVATED);
   call->req.mutable_card()->set_card_id(card->card_id());
   promotions->async()->Grant(

@@ -1,5 +1,6 @@
 #include "services/promotion/rpc/promotion_service.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/grpc_status.h"
 #include "services/common/money.h"
@@ -362,6 +363,13 @@ PromotionService::Reactor* PromotionService::Grant(Ctx* ctx, const perks::v1::Gr
     if (req->card().ref_case() == perks::v1::CardRef::REF_NOT_SET) {
       return done(absl::InvalidArgumentError("card: the card to credit (its number or id)"));
     }
+    // The card service grants activations under these ids; nobody else may take one first.
+    if (absl::StartsWith(req->request_id(), kActivationRequestPrefix) &&
+        caller.role() != perks::v1::ROLE_SERVICE) {
+      return done(absl::InvalidArgumentError(
+          absl::StrCat("request_id: ids starting with \"", kActivationRequestPrefix,
+                       "\" are the card service's, for activations; choose another")));
+    }
     if (req->claim_fen() < 0 || req->claim_fen() > kAmountFenMax) {
       return done(absl::InvalidArgumentError(
           absl::StrCat("claim_fen must be 0 to ", kAmountFenMax, " (fen)")));
@@ -410,20 +418,20 @@ PromotionService::Reactor* PromotionService::Grant(Ctx* ctx, const perks::v1::Gr
           MutateAdmitted(idempotency_, audit_, caller, "Grant", *req, resp, std::move(steps),
                          [this, cards, req, resp, done](absl::Status s) mutable {
                            if (!s.ok()) return (*done)(s);
-                           CreditGrants(cards, req->request_id(), resp, 0, std::move(*done));
+                           CreditGrants(cards, resp, 0, std::move(*done));
                          });
         });
   });
 }
 
 void PromotionService::CreditGrants(std::shared_ptr<perks::v1::CardService::Stub> cards,
-                                    const std::string& request_id, perks::v1::GrantResult* result,
-                                    int next, Gate::Done done) {
+                                    perks::v1::GrantResult* result, int next, Gate::Done done) {
   if (next >= result->grants_size()) return done(absl::OkStatus());
   perks::v1::GrantedBalance* g = result->mutable_grants(next);
   auto credit = gate_.NewCall<perks::v1::CreditBalanceRequest, perks::v1::BalanceChange>();
-  // The card service credits once per request id: a repeated Grant finishes, never doubles.
-  credit->req.set_request_id(absl::StrCat("grant/", request_id, "/", g->campaign_id()));
+  // The card service credits once per request id: a repeated Grant finishes, never doubles. The
+  // grant's own id (kept in its first answer) keeps the id short whatever the caller's was.
+  credit->req.set_request_id(absl::StrCat("grant/", result->grant_id(), "/", g->campaign_id()));
   credit->req.mutable_card()->set_card_id(result->card_id());
   credit->req.set_balance_name(g->balance_name());
   credit->req.set_kind(static_cast<perks::v1::BalanceKind>(g->balance_kind()));
@@ -433,7 +441,7 @@ void PromotionService::CreditGrants(std::shared_ptr<perks::v1::CardService::Stub
   credit->req.set_memo(absl::StrCat("campaign ", g->campaign_id(), " version ", g->version()));
   cards->async()->CreditBalance(
       credit->ctx.get(), &credit->req, &credit->resp,
-      [this, cards, request_id, result, next, credit,
+      [this, cards, result, next, credit,
        done = std::make_shared<Gate::Done>(std::move(done))](grpc::Status s) mutable {
         if (!s.ok()) {
           absl::Status why = FromGrpcStatus(s);
@@ -442,7 +450,7 @@ void PromotionService::CreditGrants(std::shared_ptr<perks::v1::CardService::Stub
                                        "; send the same Grant again (same request_id) to finish")));
         }
         result->mutable_grants(next)->set_card_history_seq(credit->resp.history_seq());
-        CreditGrants(cards, request_id, result, next + 1, std::move(*done));
+        CreditGrants(cards, result, next + 1, std::move(*done));
       });
 }
 

@@ -97,8 +97,7 @@ class PromotionService final : public perks::v1::PromotionService::CallbackServi
                 absl::AnyInvocable<absl::Status(const perks::v1::Caller&)> read);
   // Credits each grant in `result` to its card, one after another, then answers `done`.
   void CreditGrants(std::shared_ptr<perks::v1::CardService::Stub> cards,
-                    const std::string& request_id, perks::v1::GrantResult* result, int next,
-                    Gate::Done done);
+                    perks::v1::GrantResult* result, int next, Gate::Done done);
   // Compiles every published campaign and makes it the rule set in use.
   absl::Status Recompile();
 
