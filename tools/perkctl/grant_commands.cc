@@ -3,6 +3,7 @@
 // command: activating a card grants it.
 #include <fstream>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -17,14 +18,6 @@ namespace {
 // How a card is shown: a number masked, an id as it is.
 std::string Shown(const v1::CardRef& ref) {
   return ref.has_card_number() ? MaskCardNumber(ref.card_number()) : ref.card_id();
-}
-
-// A stable name for a card inside a request id, without its number: FNV-1a, 64 bits.
-std::string CardKey(const v1::CardRef& ref) {
-  const std::string& s = ref.has_card_number() ? ref.card_number() : ref.card_id();
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return absl::StrCat(absl::Hex(h, absl::kZeroPad16));
 }
 
 // The cards of a list file: one per line (a number or an id), or the first column of a CSV;
@@ -97,18 +90,32 @@ void AddGrantCommands(CLI::App& app, Ctl& ctl) {
       throw CLI::RuntimeError(2);
     }
     auto stub = promo();
-    int granted = 0, not_granted = 0, failed = 0;
+    int granted = 0, not_granted = 0, failed = 0, repeated = 0;
     int64_t total_fen = 0;
+    absl::flat_hash_set<std::string> seen;
     for (size_t i = 0; i < all.size(); ++i) {
+      // The card's id names it in the request id whichever way the list names it (and says
+      // nothing of its number): the same campaign and card always make the same request, so a
+      // rerun finishes what failed and never grants twice.
+      v1::LookupCardRequest lookup;
+      *lookup.mutable_card() = RefOf(all[i]);
+      v1::Card card;
+      grpc::Status s = ctl.stub().LookupCard(ctl.Context().get(), lookup, &card);
+      std::string shown = Shown(lookup.card());
       v1::GrantRequest req;
-      *req.mutable_card() = RefOf(all[i]);
-      // The same campaign and card always make the same request: a rerun finishes, never doubles.
-      req.set_request_id(absl::StrCat("issue/", *campaign, "/", CardKey(req.card())));
-      req.set_event(v1::GRANT_EVENT_ISSUE_BATCH);
-      req.set_campaign_id(*campaign);
       v1::GrantResult resp;
-      grpc::Status s = stub->Grant(ctl.Context().get(), req, &resp);
-      std::string shown = Shown(req.card());
+      if (s.ok() && !seen.insert(card.card_id()).second) {
+        ++repeated;  // listed twice: answered once
+        continue;
+      }
+      if (s.ok()) {
+        shown = card.card_number_masked();
+        req.mutable_card()->set_card_id(card.card_id());
+        req.set_request_id(absl::StrCat("issue/", *campaign, "/", card.card_id()));
+        req.set_event(v1::GRANT_EVENT_ISSUE_BATCH);
+        req.set_campaign_id(*campaign);
+        s = stub->Grant(ctl.Context().get(), req, &resp);
+      }
       if (!s.ok()) {
         ++failed;
         std::cerr << shown << "  failed: " << Ctl::CodeName(s.error_code()) << ": "
@@ -128,12 +135,15 @@ void AddGrantCommands(CLI::App& app, Ctl& ctl) {
     }
     std::cerr << all.size() << " cards: " << granted << " granted (" << FormatYuan(total_fen)
               << " yuan), " << not_granted << " not qualifying, " << failed << " failed"
+              << (repeated > 0 ? absl::StrCat(", ", repeated, " listed again") : "")
               << (failed > 0 ? "; run the same command again to retry them" : "") << "\n";
     if (failed > 0) throw CLI::RuntimeError(1);
   });
 
   auto* claim = grant->add_subcommand(
-      "claim", "a member's medical claim: the payout its out-of-pocket amount earns, if any");
+      "claim",
+      "a member's medical claim: the payout its out-of-pocket amount earns, if any (to retry one "
+      "that got no answer, give the same --request-id)");
   auto card = std::make_shared<std::string>();
   auto out_of_pocket = std::make_shared<std::string>();
   auto claim_campaign = std::make_shared<std::string>();
