@@ -104,8 +104,12 @@ void MutateAndAudit(const IdempotencyStore& store, const AuditLog& audit,
                     const Message& request, Message* response, int64_t now_unix_ms,
                     absl::AnyInvocable<absl::Status(storage::Txn&)> apply,
                     absl::AnyInvocable<void(absl::Status)> done) {
+  // A recorded answer is for the caller's own city, merchant and store: another's replay of the
+  // same request is refused, never answered with it.
+  std::string scope =
+      absl::StrCat(caller.tenant_id(), "/", caller.merchant_id(), "/", caller.store_id());
   MutateOnce(
-      store, method, request, response,
+      store, method, scope, request, response,
       [&audit, caller, actor = std::move(actor), method = std::string(method), &request, response,
        now_unix_ms, apply = std::move(apply)](storage::Txn& txn) mutable {
         absl::Status s = apply(txn);

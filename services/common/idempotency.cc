@@ -65,21 +65,24 @@ absl::Status ValidateRequestId(std::string_view request_id) {
   return absl::OkStatus();
 }
 
-std::string RequestFingerprint(const Message& request) {
+std::string RequestFingerprint(const Message& request, std::string_view scope) {
   std::unique_ptr<Message> copy(request.New());
   copy->CopyFrom(request);
   if (const auto* field = copy->GetDescriptor()->FindFieldByName("request_id")) {
     copy->GetReflection()->ClearField(copy.get(), field);
   }
-  return Sha256(DeterministicBytes(*copy));
+  // An empty scope leaves the fingerprint as it always was.
+  if (scope.empty()) return Sha256(DeterministicBytes(*copy));
+  return Sha256(absl::StrCat(scope.size(), ":", std::string(scope), DeterministicBytes(*copy)));
 }
 
-void MutateOnce(const IdempotencyStore& store, std::string_view method, const Message& request,
-                Message* response, absl::AnyInvocable<absl::Status(storage::Txn&)> apply,
+void MutateOnce(const IdempotencyStore& store, std::string_view method, std::string_view scope,
+                const Message& request, Message* response,
+                absl::AnyInvocable<absl::Status(storage::Txn&)> apply,
                 absl::AnyInvocable<void(absl::Status)> done) {
   std::string request_id = RequestIdOf(request);
   if (absl::Status s = ValidateRequestId(request_id); !s.ok()) return done(s);
-  std::string fingerprint = RequestFingerprint(request);
+  std::string fingerprint = RequestFingerprint(request, scope);
   std::string key = IdempotencyKey(method, request_id);
 
   // A retry of an answered request needs no turn on the writer.

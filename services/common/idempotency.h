@@ -38,13 +38,17 @@ absl::Status ValidateRequestId(std::string_view request_id);
 // The request's request_id field; empty when it has none.
 std::string RequestIdOf(const google::protobuf::Message& request);
 
-// SHA-256 of the deterministic serialization of `request` with its `request_id` field cleared.
-std::string RequestFingerprint(const google::protobuf::Message& request);
+// SHA-256 of `scope` and of the deterministic serialization of `request` with its `request_id`
+// field cleared.
+std::string RequestFingerprint(const google::protobuf::Message& request,
+                               std::string_view scope = "");
 
 // REQUIRES: `request` has a string field named request_id; `request` and `response` outlive `done`.
 // `apply` fills `response` and writes through the Txn; `done` gets the final status after the
 // write is durable. Runs `done` on the calling thread when the answer is known without the writer.
-void MutateOnce(const IdempotencyStore& store, std::string_view method,
+// `scope` names whose answer it is (a city, a merchant): the same request from another scope is
+// refused like a different request, so a recorded answer is never shown outside its scope.
+void MutateOnce(const IdempotencyStore& store, std::string_view method, std::string_view scope,
                 const google::protobuf::Message& request, google::protobuf::Message* response,
                 absl::AnyInvocable<absl::Status(storage::Txn&)> apply,
                 absl::AnyInvocable<void(absl::Status)> done);

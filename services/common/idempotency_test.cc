@@ -26,10 +26,11 @@ class IdempotencyTest : public ::testing::Test {
   }
 
   // Runs one mutation that counts how often its body ran; returns the status and the answer.
-  absl::Status Mutate(const CreateProgramRequest& req, Program* resp) {
+  absl::Status Mutate(const CreateProgramRequest& req, Program* resp,
+                      std::string_view scope = "bozhou") {
     std::promise<absl::Status> result;
     MutateOnce(
-        store_, "CreateProgram", req, resp,
+        store_, "CreateProgram", scope, req, resp,
         [this, &req, resp](storage::Txn& txn) {
           ++applied_;
           resp->set_program_id(req.program().program_id());
@@ -81,6 +82,23 @@ TEST_F(IdempotencyTest, MissingRequestIdIsInvalidArgument) {
   Program resp;
   EXPECT_EQ(Mutate(req, &resp).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(applied_, 0);
+}
+
+TEST_F(IdempotencyTest, AnotherScopesRetryIsRefusedNotAnswered) {
+  CreateProgramRequest req;
+  req.set_request_id("r-1");
+  req.mutable_program()->set_program_id("p-1");
+  Program first, other;
+  ASSERT_TRUE(Mutate(req, &first, "bozhou").ok());
+  // The same id and request from another city: refused, and the answer is not shown.
+  absl::Status s = Mutate(req, &other, "anqing");
+  EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(other.program_id(), "");
+  EXPECT_EQ(applied_, 1);
+  // The owner's retry is still answered.
+  Program again;
+  ASSERT_TRUE(Mutate(req, &again, "bozhou").ok());
+  EXPECT_EQ(again.program_id(), "p-1");
 }
 
 TEST_F(IdempotencyTest, FingerprintIgnoresRequestIdOnly) {

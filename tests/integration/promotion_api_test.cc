@@ -596,6 +596,17 @@ TEST_F(GrantApiTest, AnqingActivationCreditsThirtyYuanOfTransitOncePerMember) {
   // The app retries the activation: nothing more.
   Activate(cards[0], "activate-1");
   EXPECT_EQ(BalanceOf(cards[0], "transit"), 3000);
+  // Another city's admin sending the very same request is not shown its answer.
+  {
+    perks::v1::ChangeCardStateRequest req;
+    req.set_request_id("activate-1");
+    req.mutable_card()->set_card_number(cards[0]);
+    req.set_action(perks::v1::CARD_ACTION_ACTIVATE);
+    perks::v1::Card seen;
+    grpc::Status s = card_->ChangeCardState(As(bozhou_).get(), req, &seen);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+    EXPECT_EQ(seen.card_id(), "");
+  }
   // Asking for the activation grant again, under any request id, grants nothing more.
   perks::v1::GrantResult again;
   ASSERT_TRUE(Grant(perks::v1::GRANT_EVENT_CARD_ACTIVATED, cards[0], "again", &again).ok());
