@@ -698,6 +698,36 @@ TEST_F(GrantApiTest, FuyangVouchersGoToNeedyHouseholdsOnlyAndBuy550YuanOfFarmPro
   EXPECT_EQ(e.to_pay_fen(), 0);
 }
 
+TEST_F(GrantApiTest, AGrantTheCardWouldRefuseUsesNoBudget) {
+  LoadProgram("fuyang-warm-heart.yaml", admin_token_);
+  std::vector<std::string> needy =
+      IssueMemberCards("fuyang", 1, admin_token_, "fuyang-member", {"needy_household"});
+  // The card already holds a voucher of that name, which expires at another time.
+  perks::v1::CreditBalanceRequest credit;
+  credit.set_request_id("older-voucher");
+  credit.mutable_card()->set_card_number(needy[0]);
+  credit.set_balance_name("warm-heart-2026");
+  credit.set_kind(perks::v1::BALANCE_KIND_VOUCHER);
+  credit.set_amount_fen(10000);
+  credit.add_allowed_categories("farm_produce");
+  perks::v1::BalanceChange change;
+  ASSERT_TRUE(card_->CreditBalance(As(admin_token_).get(), credit, &change).ok());
+  perks::v1::GrantResult r;
+  grpc::Status s =
+      Grant(perks::v1::GRANT_EVENT_ISSUE_BATCH, needy[0], "v-1", &r, 0, "fuyang-warm-heart-2026");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("warm-heart-2026"));
+  EXPECT_EQ(BalanceOf(needy[0], "warm-heart-2026"), 10000);
+  perks::v1::GetBudgetsRequest budgets_req;
+  budgets_req.set_campaign_id("fuyang-warm-heart-2026");
+  perks::v1::CampaignBudgets budgets;
+  ASSERT_TRUE(promo_->GetBudgets(As(admin_token_).get(), budgets_req, &budgets).ok());
+  for (const auto& b : budgets.budgets()) {
+    EXPECT_EQ(b.used(), 0) << b.name();
+    EXPECT_EQ(b.held(), 0) << b.name();
+  }
+}
+
 TEST_F(GrantApiTest, BozhouMedicalPayoutFromAThousandYuanOutOfPocketOnce) {
   LoadProgram("bozhou-medical.yaml", bozhou_);
   std::vector<std::string> cards = IssueMemberCards("bozhou", 1, bozhou_, "bozhou-member");

@@ -1,5 +1,7 @@
 #include "services/promotion/rpc/promotion_service.h"
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/grpc_status.h"
@@ -68,6 +70,30 @@ absl::Status CardTakesGrants(const perks::v1::Card& card, perks::v1::GrantEvent 
     return absl::FailedPreconditionError(
         absl::StrCat("card ", card.card_number_masked(), " is ", perks::v1::CardState_Name(state),
                      " and takes no credit; grant to the member's live card instead"));
+  }
+  return absl::OkStatus();
+}
+
+// Whether the card's balances take `result`'s grants: a balance of the same name must be of the
+// same kind, spendable at the same categories and expire at the same moment (the card service's
+// rule for crediting an existing balance).
+absl::Status CardTakesCredits(const perks::v1::Card& card, const perks::v1::GrantResult& result) {
+  for (const perks::v1::GrantedBalance& g : result.grants()) {
+    for (const perks::v1::Balance& b : card.balances()) {
+      if (b.name() != g.balance_name()) continue;
+      std::vector<std::string> have(b.allowed_categories().begin(), b.allowed_categories().end());
+      std::vector<std::string> want(g.allowed_categories().begin(), g.allowed_categories().end());
+      std::sort(have.begin(), have.end());
+      std::sort(want.begin(), want.end());
+      if (static_cast<int>(b.kind()) != static_cast<int>(g.balance_kind()) || have != want ||
+          b.expires_at_unix_ms() != g.expires_at_unix_ms()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("card ", card.card_number_masked(), " already has a balance '", b.name(),
+                         "' of another kind, categories or expiry than campaign ", g.campaign_id(),
+                         " grants; rename the campaign's balance_name (e.g. with the year) and "
+                         "publish it again"));
+      }
+    }
   }
   return absl::OkStatus();
 }
@@ -404,11 +430,13 @@ PromotionService::Reactor* PromotionService::Grant(Ctx* ctx, const perks::v1::Gr
           auto held = std::make_shared<std::vector<Hold>>();
           MutationSteps<Mutation> steps = Steps(
               [](const Caller&) { return absl::OkStatus(); },
-              [this, req, member, resp, held, card_id = card.card_id()](storage::Txn& txn,
-                                                                        const Mutation& m) {
+              [this, req, member, resp, held, card = lookup->resp](storage::Txn& txn,
+                                                                   const Mutation& m) {
                 absl::Status s = reservations_->Grant(txn, *req, *member, m, resp, held.get());
-                resp->set_card_id(card_id);
-                return s;
+                if (!s.ok()) return s;
+                resp->set_card_id(card.card_id());
+                // A credit the card would refuse is refused here, before the budget is used.
+                return CardTakesCredits(card, *resp);
               });
           steps.after = [this, held] {
             reservations_->Committed("", *held);
