@@ -237,6 +237,16 @@ absl::Status ValidateDebit(const perks::v1::DebitBalanceRequest& req) {
   return absl::OkStatus();
 }
 
+bool SameCreditTerms(const Balance& existing, const perks::v1::CreditBalanceRequest& req) {
+  std::vector<std::string> wanted(req.allowed_categories().begin(), req.allowed_categories().end());
+  std::sort(wanted.begin(), wanted.end());
+  std::vector<std::string> have(existing.allowed_categories().begin(),
+                                existing.allowed_categories().end());
+  std::sort(have.begin(), have.end());
+  return existing.kind() == req.kind() && wanted == have &&
+         existing.expires_at_unix_ms() == req.expires_at_unix_ms();
+}
+
 absl::StatusOr<Balance> ApplyCredit(CardState state, const Balance* existing,
                                     const perks::v1::CreditBalanceRequest& req) {
   if (state != perks::v1::CARD_STATE_ISSUED && state != perks::v1::CARD_STATE_ACTIVE &&
@@ -254,12 +264,7 @@ absl::StatusOr<Balance> ApplyCredit(CardState state, const Balance* existing,
     return out;
   }
   out = *existing;
-  std::vector<std::string> wanted(req.allowed_categories().begin(), req.allowed_categories().end());
-  std::sort(wanted.begin(), wanted.end());
-  std::vector<std::string> have(existing->allowed_categories().begin(),
-                                existing->allowed_categories().end());
-  if (existing->kind() != req.kind() || wanted != have ||
-      existing->expires_at_unix_ms() != req.expires_at_unix_ms()) {
+  if (!SameCreditTerms(*existing, req)) {
     return absl::FailedPreconditionError(absl::StrCat(
         "balance '", req.balance_name(),
         "' already exists with another kind, categories or expiry; credit it with the same "

@@ -55,6 +55,10 @@ std::string_view StateName(perks::v1::CardState state);
 
 // Shape checks of balance requests, before any state is read.
 absl::Status ValidateCredit(const perks::v1::CreditBalanceRequest& req);
+// Whether `req` may credit the balance `existing` of the same name: the same kind, categories (in
+// any order) and expiry.
+bool SameCreditTerms(const perks::v1::Balance& existing,
+                     const perks::v1::CreditBalanceRequest& req);
 absl::Status ValidateDebit(const perks::v1::DebitBalanceRequest& req);
 
 // The balance after a credit. `existing` is null when the card has no balance of that name.

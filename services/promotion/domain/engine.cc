@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/types/span.h"
+#include "google/protobuf/util/time_util.h"
 #include "services/common/money.h"
 #include "services/promotion/domain/funding.h"
 #include "services/promotion/domain/spec.h"
@@ -755,13 +756,7 @@ void RuleSet::ToProto(const Basket& basket, const EvalResult& result,
       d->set_from_balance_fen(a.from_balance_fen);
     }
   }
-  for (const Rejection& r : result.rejected) {
-    const CompiledCampaign& c = *campaigns_[r.campaign];
-    perks::v1::NotApplied* n = out->add_not_applied();
-    n->set_campaign_id(c.id());
-    n->set_reason(r.reason);
-    n->set_explanation(Explain(c, r.reason, basket));
-  }
+  AddNotApplied(result.rejected, basket, out->mutable_not_applied());
 }
 
 void RuleSet::GrantsToProto(const Basket& member, const GrantAnswer& answer,
@@ -781,16 +776,21 @@ void RuleSet::GrantsToProto(const Basket& member, const GrantAnswer& answer,
     }
     *g->mutable_allowed_categories() = rule.allowed_categories();
     if (rule.has_expires_at()) {
-      g->set_expires_at_unix_ms(rule.expires_at().seconds() * 1000 +
-                                rule.expires_at().nanos() / 1'000'000);
+      g->set_expires_at_unix_ms(
+          google::protobuf::util::TimeUtil::TimestampToMilliseconds(rule.expires_at()));
     }
   }
-  for (const Rejection& r : answer.rejected) {
+  AddNotApplied(answer.rejected, member, out->mutable_not_applied());
+}
+
+void RuleSet::AddNotApplied(const std::vector<Rejection>& rejected, const Basket& basket,
+                            google::protobuf::RepeatedPtrField<perks::v1::NotApplied>* out) const {
+  for (const Rejection& r : rejected) {
     const CompiledCampaign& c = *campaigns_[r.campaign];
-    perks::v1::NotApplied* n = out->add_not_applied();
+    perks::v1::NotApplied* n = out->Add();
     n->set_campaign_id(c.id());
     n->set_reason(r.reason);
-    n->set_explanation(Explain(c, r.reason, member));
+    n->set_explanation(Explain(c, r.reason, basket));
   }
 }
 

@@ -159,6 +159,9 @@ class RuleSet {
                      perks::v1::GrantResult* out) const;
   std::string Explain(const CompiledCampaign& c, NotAppliedReason reason,
                       const perks::v1::Basket& basket) const;
+  // Each of `rejected`, with its reason and an explanation for people, into `out`.
+  void AddNotApplied(const std::vector<Rejection>& rejected, const perks::v1::Basket& basket,
+                     google::protobuf::RepeatedPtrField<perks::v1::NotApplied>* out) const;
 
  private:
   // What the scan of a bucket reads of a campaign (the bucket keeps it column by column). The

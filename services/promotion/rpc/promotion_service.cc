@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "services/card/domain/card_rules.h"
 #include "services/common/grpc_status.h"
 #include "services/common/money.h"
 #include "services/promotion/domain/spec.h"
@@ -74,25 +75,34 @@ absl::Status CardTakesGrants(const perks::v1::Card& card, perks::v1::GrantEvent 
   return absl::OkStatus();
 }
 
-// Whether the card's balances take `result`'s grants: a balance of the same name must be of the
-// same kind, spendable at the same categories and expire at the same moment (the card service's
-// rule for crediting an existing balance).
+// The credit that puts grant `g` of `result` on its card. The card service credits once per
+// request id: a repeated Grant finishes, never doubles. The grant's own id (kept in its first
+// answer) keeps the id short whatever the caller's was.
+perks::v1::CreditBalanceRequest CreditFor(const perks::v1::GrantResult& result,
+                                          const perks::v1::GrantedBalance& g) {
+  perks::v1::CreditBalanceRequest req;
+  req.set_request_id(absl::StrCat("grant/", result.grant_id(), "/", g.campaign_id()));
+  req.mutable_card()->set_card_id(result.card_id());
+  req.set_balance_name(g.balance_name());
+  req.set_kind(static_cast<perks::v1::BalanceKind>(g.balance_kind()));
+  req.set_amount_fen(g.amount_fen());
+  *req.mutable_allowed_categories() = g.allowed_categories();
+  req.set_expires_at_unix_ms(g.expires_at_unix_ms());
+  req.set_memo(absl::StrCat("campaign ", g.campaign_id(), " version ", g.version()));
+  return req;
+}
+
+// Whether the card takes `result`'s credits: by the card service's own rule, a balance of the
+// same name keeps its kind, categories and expiry.
 absl::Status CardTakesCredits(const perks::v1::Card& card, const perks::v1::GrantResult& result) {
   for (const perks::v1::GrantedBalance& g : result.grants()) {
     for (const perks::v1::Balance& b : card.balances()) {
-      if (b.name() != g.balance_name()) continue;
-      std::vector<std::string> have(b.allowed_categories().begin(), b.allowed_categories().end());
-      std::vector<std::string> want(g.allowed_categories().begin(), g.allowed_categories().end());
-      std::sort(have.begin(), have.end());
-      std::sort(want.begin(), want.end());
-      if (static_cast<int>(b.kind()) != static_cast<int>(g.balance_kind()) || have != want ||
-          b.expires_at_unix_ms() != g.expires_at_unix_ms()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("card ", card.card_number_masked(), " already has a balance '", b.name(),
-                         "' of another kind, categories or expiry than campaign ", g.campaign_id(),
-                         " grants; rename the campaign's balance_name (e.g. with the year) and "
-                         "publish it again"));
-      }
+      if (b.name() != g.balance_name() || card::SameCreditTerms(b, CreditFor(result, g))) continue;
+      return absl::FailedPreconditionError(
+          absl::StrCat("card ", card.card_number_masked(), " already has a balance '", b.name(),
+                       "' of another kind, categories or expiry than campaign ", g.campaign_id(),
+                       " grants; rename the campaign's balance_name (e.g. with the year) and "
+                       "publish it again"));
     }
   }
   return absl::OkStatus();
@@ -457,16 +467,7 @@ void PromotionService::CreditGrants(std::shared_ptr<perks::v1::CardService::Stub
   if (next >= result->grants_size()) return done(absl::OkStatus());
   perks::v1::GrantedBalance* g = result->mutable_grants(next);
   auto credit = gate_.NewCall<perks::v1::CreditBalanceRequest, perks::v1::BalanceChange>();
-  // The card service credits once per request id: a repeated Grant finishes, never doubles. The
-  // grant's own id (kept in its first answer) keeps the id short whatever the caller's was.
-  credit->req.set_request_id(absl::StrCat("grant/", result->grant_id(), "/", g->campaign_id()));
-  credit->req.mutable_card()->set_card_id(result->card_id());
-  credit->req.set_balance_name(g->balance_name());
-  credit->req.set_kind(static_cast<perks::v1::BalanceKind>(g->balance_kind()));
-  credit->req.set_amount_fen(g->amount_fen());
-  *credit->req.mutable_allowed_categories() = g->allowed_categories();
-  credit->req.set_expires_at_unix_ms(g->expires_at_unix_ms());
-  credit->req.set_memo(absl::StrCat("campaign ", g->campaign_id(), " version ", g->version()));
+  credit->req = CreditFor(*result, *g);
   cards->async()->CreditBalance(
       credit->ctx.get(), &credit->req, &credit->resp,
       [this, cards, result, next, credit,
