@@ -279,7 +279,7 @@ __attribute__((target_clones("avx2", "default"))) uint32_t ScoreColumns(
 // Built for each vector width the machine may have; the widest it has is used.
 uint32_t RuleSet::ScoreNarrow(const Bucket& b, uint32_t at_hour, uint32_t amount, uint32_t tags,
                               uint32_t* best_key) const {
-  return ScoreColumns(b.n_simple, at_hour, amount, tags, Col(b, kStartHour), Col(b, kEndHour),
+  return ScoreColumns(Stride(b), at_hour, amount, tags, Col(b, kStartHour), Col(b, kEndHour),
                       Col(b, kMin), Col(b, kLim), Col(b, kRate), Col(b, kTags), best_key);
 }
 
@@ -310,18 +310,21 @@ RuleSet::Bucket RuleSet::AddBucket(int32_t category, std::vector<uint32_t> ids) 
     }
   }
   auto narrow = [](uint64_t v) { return static_cast<uint16_t>(std::min<uint64_t>(v, kU16Never)); };
-  hot_.resize(hot_.size() + size_t{kColumns} * ns);
+  const size_t stride = Stride(b);
+  hot_.resize(hot_.size() + size_t{kColumns} * stride);
   uint16_t* c = hot_.data() + b.hot;
+  // Padding never fits: no hour of the narrow scan reaches its start.
+  for (size_t i = ns; i < stride; ++i) c[size_t{kStartHour} * stride + i] = kU16Never;
   for (uint32_t i = 0; i < ns; ++i) {
     const Row& r = rows_[ids[i]];
-    c[size_t{kStartHour} * ns + i] = narrow(r.start_hour - b.base_hour);
-    c[size_t{kEndHour} * ns + i] = narrow(uint64_t{r.end_hour} - b.base_hour);
-    c[size_t{kMin} * ns + i] = narrow(r.min_fen);
-    c[size_t{kLim} * ns + i] = narrow(r.lim_fen);
-    c[size_t{kRate} * ns + i] = r.rate_bp;
-    c[size_t{kTags} * ns + i] = static_cast<uint16_t>(r.tags_any);
-    c[size_t{kIdLow} * ns + i] = static_cast<uint16_t>(ids[i] & 0xffff);
-    c[size_t{kIdHigh} * ns + i] = static_cast<uint16_t>(ids[i] >> 16);
+    c[stride * size_t{kStartHour} + i] = narrow(r.start_hour - b.base_hour);
+    c[stride * size_t{kEndHour} + i] = narrow(uint64_t{r.end_hour} - b.base_hour);
+    c[stride * size_t{kMin} + i] = narrow(r.min_fen);
+    c[stride * size_t{kLim} + i] = narrow(r.lim_fen);
+    c[stride * size_t{kRate} + i] = r.rate_bp;
+    c[stride * size_t{kTags} + i] = static_cast<uint16_t>(r.tags_any);
+    c[stride * size_t{kIdLow} + i] = static_cast<uint16_t>(ids[i] & 0xffff);
+    c[stride * size_t{kIdHigh} + i] = static_cast<uint16_t>(ids[i] >> 16);
   }
   ids_.insert(ids_.end(), ids.begin(), ids.end());
   return b;
@@ -332,7 +335,7 @@ void RuleSet::Prefetch(const Bucket& b) const {
     const char* p = static_cast<const char*>(start);
     for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off);
   };
-  fetch(hot_.data() + b.hot, size_t{b.n_simple} * kColumns * sizeof(uint16_t));
+  fetch(hot_.data() + b.hot, Stride(b) * kColumns * sizeof(uint16_t));
 }
 
 const CompiledCampaign* RuleSet::Find(std::string_view campaign_id) const {
