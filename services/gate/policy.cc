@@ -65,6 +65,10 @@ Policy MakePolicy() {
   allow("PromotionService", {"GetReservation"}, kAdmins | kBank | kTerminal | kService);
   // Grants: an admin issuing (vouchers, payouts), or the card service on activation.
   allow("PromotionService", {"Grant"}, kAdmins | kService);
+  // Checkouts: a till quotes, authorizes, confirms, reverses and refunds its own; its merchant,
+  // the city's admins and its bank look them up.
+  allow("CheckoutService", {"Quote", "Authorize", "Confirm", "Reverse", "Refund"}, kTerminal);
+  allow("CheckoutService", {"GetCheckout"}, kAdmins | kBank | kManager | kTerminal);
   // Each service's audit log: a city's admins read their city's.
   for (auto service : {"AuthService", "CardService", "MerchantService", "PromotionService"}) {
     allow(service, {"ListAudit"}, kAdmins);

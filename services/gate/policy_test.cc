@@ -4,6 +4,7 @@
 #include "perks/v1/admin.pb.h"
 #include "perks/v1/auth.pb.h"
 #include "perks/v1/card.pb.h"
+#include "perks/v1/checkout.pb.h"
 #include "perks/v1/merchant.pb.h"
 #include "perks/v1/promotion.pb.h"
 
@@ -17,7 +18,8 @@ std::vector<const google::protobuf::ServiceDescriptor*> AllServices() {
           perks::v1::Program::descriptor()->file()->FindServiceByName("CardService"),
           perks::v1::Merchant::descriptor()->file()->FindServiceByName("MerchantService"),
           perks::v1::BackupRequest::descriptor()->file()->FindServiceByName("AdminService"),
-          perks::v1::Campaign::descriptor()->file()->FindServiceByName("PromotionService")};
+          perks::v1::Campaign::descriptor()->file()->FindServiceByName("PromotionService"),
+          perks::v1::Checkout::descriptor()->file()->FindServiceByName("CheckoutService")};
 }
 
 TEST(PolicyTest, EveryMethodOfEveryServiceHasARule) {

@@ -20,6 +20,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "services/auth/rpc/auth_service.h"
 #include "services/card/rpc/card_service.h"
+#include "services/checkout/rpc/checkout_service.h"
 #include "services/common/log.h"
 #include "services/common/personal.h"
 #include "services/merchant/rpc/merchant_service.h"
@@ -34,6 +35,7 @@ struct Server::Parts {
   std::unique_ptr<card::CardService> card;
   std::unique_ptr<merchant::MerchantService> merchant;
   std::unique_ptr<promotion::PromotionService> promotion;
+  std::unique_ptr<checkout::CheckoutService> checkout;
   std::unique_ptr<AdminService> admin;
   std::unique_ptr<grpc::Server> grpc_server;
 };
@@ -188,9 +190,21 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       if (!svc.ok()) return svc.status();
       parts.promotion = std::move(*svc);
       builder.RegisterService(parts.promotion.get());
+    } else if (name == "checkout") {
+      checkout::CheckoutServiceOptions o;
+      o.gate = gate;
+      o.db_path = (std::filesystem::path(options.data_dir) / "checkout").string();
+      o.clock = clock;
+      o.writer.sync = options.sync_writes;
+      o.authorization_ttl = options.authorization_ttl;
+      auto svc = checkout::CheckoutService::Open(o);
+      if (!svc.ok()) return svc.status();
+      parts.checkout = std::move(*svc);
+      builder.RegisterService(parts.checkout.get());
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unknown service '", name, "'; this build has: auth, card, merchant, promotion"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown service '", name,
+                       "'; this build has: auth, card, merchant, promotion, checkout"));
     }
   }
   std::map<std::string, AdminService::CheckpointFn> dbs;
@@ -210,6 +224,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     promotion::PromotionService* p = parts.promotion.get();
     dbs["promotion"] = [p](const std::string& dir) { return p->Checkpoint(dir); };
   }
+  if (parts.checkout) {
+    checkout::CheckoutService* c = parts.checkout.get();
+    dbs["checkout"] = [c](const std::string& dir) { return c->Checkpoint(dir); };
+  }
   parts.admin = std::make_unique<AdminService>(options.data_dir, clock, std::move(dbs), gate);
   builder.RegisterService(parts.admin.get());
   parts.grpc_server = builder.BuildAndStart();
@@ -223,12 +241,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   for (Gate* g :
        {parts.auth ? &parts.auth->gate() : nullptr, parts.card ? &parts.card->gate() : nullptr,
         parts.merchant ? &parts.merchant->gate() : nullptr,
-        parts.promotion ? &parts.promotion->gate() : nullptr, &parts.admin->gate()}) {
+        parts.promotion ? &parts.promotion->gate() : nullptr,
+        parts.checkout ? &parts.checkout->gate() : nullptr, &parts.admin->gate()}) {
     if (g) g->Connect(local, local);
   }
   // Grants are credited to cards, and activating a card asks for what activation earns.
   if (parts.promotion) parts.promotion->ConnectCards(local);
   if (parts.card && parts.promotion) parts.card->ConnectPromotions(local);
+  // A checkout asks for the card, the merchant and the promotions; then finishes the checkouts
+  // a stop left in the middle of a step.
+  if (parts.checkout) parts.checkout->Connect(local, local, local);
   auto* health = parts.grpc_server->GetHealthCheckService();
   health->SetServingStatus(true);
   for (const auto& name : options.services) {
@@ -254,6 +276,7 @@ std::map<std::string, uint64_t> Server::LatestWrites() const {
   if (parts_->card) out["card"] = parts_->card->LatestWrite();
   if (parts_->merchant) out["merchant"] = parts_->merchant->LatestWrite();
   if (parts_->promotion) out["promotion"] = parts_->promotion->LatestWrite();
+  if (parts_->checkout) out["checkout"] = parts_->checkout->LatestWrite();
   return out;
 }
 
@@ -267,7 +290,8 @@ void Server::Shutdown(absl::Duration grace) {
     parts_->grpc_server->Wait();
   }
   // Each service drains its writer and syncs and closes its own database.
-  for (absl::Status s : {parts_->auth ? parts_->auth->Close() : absl::OkStatus(),
+  for (absl::Status s : {parts_->checkout ? parts_->checkout->Close() : absl::OkStatus(),
+                         parts_->auth ? parts_->auth->Close() : absl::OkStatus(),
                          parts_->card ? parts_->card->Close() : absl::OkStatus(),
                          parts_->merchant ? parts_->merchant->Close() : absl::OkStatus(),
                          parts_->promotion ? parts_->promotion->Close() : absl::OkStatus()}) {

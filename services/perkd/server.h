@@ -21,7 +21,7 @@ namespace perks {
 struct ServerOptions {
   std::string listen = "127.0.0.1:7400";  // host:port; port 0 picks a free one
   std::string data_dir = "data";
-  std::vector<std::string> services = {"auth", "card", "merchant", "promotion"};
+  std::vector<std::string> services = {"auth", "card", "merchant", "promotion", "checkout"};
   const Clock* clock = nullptr;              // null: the system clock
   int message_bytes_max = 4 << 20;           // larger requests get RESOURCE_EXHAUSTED
   int concurrent_streams_max = 256;          // per connection
@@ -33,6 +33,8 @@ struct ServerOptions {
   std::string tls_key_file;
   // How long an answer about an API token or a terminal's keys is reused by each service.
   absl::Duration credentials_cache_ttl = absl::Seconds(5);
+  // How long a till's authorization waits for its Confirm or Reverse.
+  absl::Duration authorization_ttl = absl::Minutes(10);
 };
 
 class Server {

@@ -1,0 +1,835 @@
+#include "services/checkout/rpc/checkout_service.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "services/checkout/domain/refund.h"
+#include "services/common/calendar.h"
+#include "services/common/grpc_status.h"
+#include "services/common/idempotency.h"
+#include "services/common/log.h"
+#include "services/common/money.h"
+#include "services/common/records.h"
+#include "services/gate/policy.h"
+#include "storage/keys.h"
+
+namespace perks::checkout {
+namespace {
+
+using perks::storage::v1::CheckoutStep;
+using perks::v1::Caller;
+using perks::v1::CheckoutState;
+
+constexpr char kCheckouts[] = "checkouts";
+constexpr char kPending[] = "pending";
+constexpr char kRefunds[] = "refunds";
+constexpr uint32_t kSchemaVersion = 1;
+
+// Keys: checkouts/<checkout id>, pending/<checkout id>, refunds/<refund id>.
+storage::Key CheckoutKey(std::string_view id) { return storage::Key().Str("checkout").Str(id); }
+storage::Key PendingKey(std::string_view id) { return storage::Key().Str("pending").Str(id); }
+storage::Key RefundKey(std::string_view id) { return storage::Key().Str("refund").Str(id); }
+
+bool IsPending(const CheckoutService::Record& rec) {
+  return rec.step() != perks::storage::v1::CHECKOUT_STEP_NONE ||
+         rec.checkout().state() == perks::v1::CHECKOUT_STATE_AUTHORIZED;
+}
+
+// The trace number and date a till names a transaction by.
+absl::Status CheckTrace(const perks::v1::TraceRef& t, const std::string& field = "trace") {
+  const std::string& trace = t.trace();
+  if (trace.empty() || trace.size() > 12 ||
+      !std::all_of(trace.begin(), trace.end(), [](char c) { return absl::ascii_isdigit(c); })) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ".trace must be the till's trace number, 1 to 12 digits; got \"", trace, "\""));
+  }
+  const std::string& d = t.date();
+  int year = 0, month = 0, day = 0;
+  bool digits = d.size() == 8 &&
+                std::all_of(d.begin(), d.end(), [](char c) { return absl::ascii_isdigit(c); });
+  if (digits) {
+    year = std::stoi(d.substr(0, 4));
+    month = std::stoi(d.substr(4, 2));
+    day = std::stoi(d.substr(6, 2));
+  }
+  absl::CivilDay civil(year, month, day);
+  if (!digits || year < 2000 || civil.year() != year || civil.month() != month ||
+      civil.day() != day) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ".date must be the transaction's date as YYYYMMDD, e.g. 20261201; got \"", d, "\""));
+  }
+  return absl::OkStatus();
+}
+
+std::string CheckoutId(const std::string& terminal_id, const perks::v1::TraceRef& t) {
+  return absl::StrCat(terminal_id, ":", t.date(), ":", t.trace());
+}
+
+std::string Describe(const perks::v1::TraceRef& t) {
+  return absl::StrCat("trace ", t.trace(), " of ", t.date());
+}
+
+std::string LocalTime(int64_t unix_ms) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixMillis(unix_ms), ShanghaiZone());
+}
+
+absl::Status Busy(const std::string& id) {
+  return absl::UnavailableError(absl::StrCat(
+      "another step of checkout ", id, " is under way; send the same request again in a moment"));
+}
+
+// A refusal that is the answer (retrying the same call gets the same one), as opposed to a
+// failure to reach an answer.
+bool Definitive(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kOutOfRange:
+    case absl::StatusCode::kUnauthenticated:
+      return true;
+    default:
+      return false;
+  }
+}
+
+absl::Status CardUsable(const perks::v1::Card& card) {
+  using perks::v1::CardState;
+  const std::string& masked = card.card_number_masked();
+  switch (card.state()) {
+    case perks::v1::CARD_STATE_ACTIVE:
+      return absl::OkStatus();
+    case perks::v1::CARD_STATE_ISSUED:
+      return absl::FailedPreconditionError(
+          absl::StrCat("card ", masked, " is not activated yet: the member activates it first"));
+    case perks::v1::CARD_STATE_FROZEN:
+      return absl::FailedPreconditionError(absl::StrCat(
+          "card ", masked, " is frozen: it earns no discounts until the union unfreezes it"));
+    default:
+      return absl::FailedPreconditionError(absl::StrCat("card ", masked, " is ",
+                                                        CardState_Name(card.state()),
+                                                        ": ask for the member's current card"));
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<CheckoutService>> CheckoutService::Open(
+    const CheckoutServiceOptions& o) {
+  storage::DbOptions db_options;
+  db_options.path = o.db_path;
+  db_options.column_families = {kCheckouts, kPending, kRefunds};
+  db_options.schema_version = kSchemaVersion;
+  db_options.block_cache_bytes = o.cache_bytes;
+  auto db = storage::Db::Open(db_options);
+  if (!db.ok()) return db.status();
+  std::unique_ptr<CheckoutService> svc(new CheckoutService(std::move(*db), o));
+  // Until Connect finishes them, the checkouts caught in a step are claimed: a till's retry is
+  // asked to come back rather than racing the recovery.
+  absl::Status s =
+      ScanEach(*svc->db_, svc->pending_, "", "", [&](std::string_view key, std::string_view) {
+        storage::KeyReader r(key);
+        std::string kind, id;
+        if (!r.Str(&kind) || !r.Str(&id)) {
+          return absl::DataLossError("a pending checkout key is unreadable");
+        }
+        svc->busy_.insert(id);
+        return absl::OkStatus();
+      });
+  if (!s.ok()) return s;
+  return svc;
+}
+
+CheckoutService::CheckoutService(std::unique_ptr<storage::Db> db, const CheckoutServiceOptions& o)
+    : db_(std::move(db)),
+      writer_(std::make_unique<storage::GroupCommitWriter>(db_.get(), o.writer)),
+      checkouts_(db_->Family(kCheckouts)),
+      pending_(db_->Family(kPending)),
+      refunds_(db_->Family(kRefunds)),
+      clock_(o.clock),
+      options_(o),
+      gate_("perks.v1.CheckoutService", o.gate),
+      expiry_(o.clock, [this](std::vector<std::string> ids) { Expire(std::move(ids)); }) {}
+
+CheckoutService::~CheckoutService() { (void)Close(); }
+
+absl::Status CheckoutService::Close() {
+  expiry_.Stop();
+  if (writer_) writer_->Stop();
+  return db_->Close();
+}
+
+bool CheckoutService::Claim(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return busy_.insert(id).second;
+}
+
+void CheckoutService::Unclaim(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  busy_.erase(id);
+}
+
+size_t CheckoutService::Recovered() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return recovered_;
+}
+
+absl::StatusOr<std::optional<CheckoutService::Record>> CheckoutService::Load(
+    const std::string& id) const {
+  return GetRecord<Record>(*db_, checkouts_, CheckoutKey(id));
+}
+
+void CheckoutService::Save(Record rec, RecordDone done) {
+  auto saved = std::make_shared<Record>(std::move(rec));
+  auto shared = std::make_shared<RecordDone>(std::move(done));
+  absl::Status queued = writer_->Submit(
+      [this, saved](storage::Txn& txn) {
+        const std::string& id = saved->checkout().checkout_id();
+        txn.Put(checkouts_, CheckoutKey(id).bytes(), saved->SerializeAsString());
+        if (IsPending(*saved)) {
+          txn.Put(pending_, PendingKey(id).bytes(), "");
+        } else {
+          txn.Delete(pending_, PendingKey(id).bytes());
+        }
+        return absl::OkStatus();
+      },
+      [saved, shared](absl::Status s) mutable {
+        if (!s.ok()) return (*shared)(s);
+        (*shared)(std::move(*saved));
+      });
+  if (!queued.ok()) (*shared)(queued);
+}
+
+void CheckoutService::Connect(std::shared_ptr<grpc::Channel> cards,
+                              std::shared_ptr<grpc::Channel> merchants,
+                              std::shared_ptr<grpc::Channel> promotions) {
+  cards_.Connect(std::move(cards));
+  merchants_.Connect(std::move(merchants));
+  promotions_.Connect(std::move(promotions));
+  // Finish every checkout caught in a step; restore the expiry of those still authorized.
+  std::vector<std::string> ids;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ids.assign(busy_.begin(), busy_.end());
+  }
+  for (const std::string& id : ids) {
+    auto rec = Load(id);
+    if (!rec.ok() || !rec->has_value()) {
+      Log(LogLevel::kError, "checkout.recovery_failed",
+          {{"checkout", id}, {"reason", rec.ok() ? "no record" : rec.status().ToString()}});
+      Unclaim(id);
+      continue;
+    }
+    if ((*rec)->step() == perks::storage::v1::CHECKOUT_STEP_NONE) {
+      expiry_.Add(id, absl::FromUnixMillis((*rec)->checkout().expires_at_unix_ms()));
+      Unclaim(id);
+      continue;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++recovered_;
+    }
+    Drive(std::move(**rec), [this, id](absl::StatusOr<Record> r) {
+      if (!r.ok()) {
+        // Left as it is: the till's retry (or the next start) finishes it.
+        Log(LogLevel::kWarning, "checkout.recovery_deferred",
+            {{"checkout", id}, {"reason", r.status().ToString()}});
+      }
+      Unclaim(id);
+    });
+  }
+}
+
+void CheckoutService::Drive(Record rec, RecordDone done) {
+  switch (rec.step()) {
+    case perks::storage::v1::CHECKOUT_STEP_AUTHORIZING:
+      return DriveAuthorize(std::move(rec), std::move(done));
+    case perks::storage::v1::CHECKOUT_STEP_CONFIRMING:
+      return DriveConfirm(std::move(rec), std::move(done));
+    case perks::storage::v1::CHECKOUT_STEP_REVERSING:
+      return DriveReverse(std::move(rec), std::move(done));
+    default:
+      return done(std::move(rec));
+  }
+}
+
+void CheckoutService::MakeBasket(const Caller& till, const perks::v1::CardRef& card,
+                                 int64_t amount_fen, BasketDone done) {
+  auto cards = cards_.stub();
+  auto merchants = merchants_.stub();
+  if (!cards || !merchants) {
+    return done(absl::UnavailableError("the checkout service is starting; send again"));
+  }
+  auto lookup = gate_.NewCall<perks::v1::LookupCardRequest, perks::v1::Card>();
+  *lookup->req.mutable_card() = card;
+  auto shared_done = std::make_shared<BasketDone>(std::move(done));
+  cards->async()->LookupCard(
+      lookup->ctx.get(), &lookup->req, &lookup->resp,
+      [this, cards, merchants, lookup, till, amount_fen, shared_done](grpc::Status s) {
+        if (!s.ok()) return (*shared_done)(FromGrpcStatus(s));
+        const perks::v1::Card& c = lookup->resp;
+        if (c.tenant_id() != till.tenant_id()) {
+          return (*shared_done)(absl::NotFoundError(
+              absl::StrCat("no such card in ", till.tenant_id(), "; check the card number")));
+        }
+        if (absl::Status usable = CardUsable(c); !usable.ok()) return (*shared_done)(usable);
+        auto merchant = gate_.NewCall<perks::v1::GetMerchantRequest, perks::v1::Merchant>();
+        merchant->req.set_merchant_id(till.merchant_id());
+        merchants->async()->GetMerchant(
+            merchant->ctx.get(), &merchant->req, &merchant->resp,
+            [this, merchants, merchant, lookup, till, amount_fen, shared_done](grpc::Status s) {
+              if (!s.ok()) return (*shared_done)(FromGrpcStatus(s));
+              const perks::v1::Card& c = lookup->resp;
+              const perks::v1::Merchant& m = merchant->resp;
+              perks::v1::Basket b;
+              b.set_tenant_id(c.tenant_id());
+              b.set_program_id(c.program_id());
+              b.set_member_id(c.member_id());
+              for (const std::string& tag : c.member_tags()) b.add_member_tags(tag);
+              b.set_merchant_id(till.merchant_id());
+              b.set_store_id(till.store_id());
+              b.set_category(m.profile().category());
+              b.set_region(m.profile().region());
+              for (const perks::v1::Store& store : m.stores()) {
+                if (store.store_id() == till.store_id() && !store.region().empty()) {
+                  b.set_region(store.region());
+                }
+              }
+              b.set_amount_fen(amount_fen);
+              b.set_at_unix_ms(absl::ToUnixMillis(clock_->Now()));
+              (*shared_done)(std::make_pair(std::move(b), c));
+            });
+      });
+}
+
+CheckoutService::Reactor* CheckoutService::Quote(Ctx* ctx, const perks::v1::QuoteRequest* req,
+                                                 perks::v1::QuoteResponse* resp) {
+  return gate_.Run(ctx, "Quote", *req, [this, req, resp](const Caller& caller, Gate::Done done) {
+    if (req->amount_fen() <= 0 || req->amount_fen() > options_.amount_fen_max) {
+      return done(absl::InvalidArgumentError(absl::StrCat(
+          "amount_fen must be 1 to ", options_.amount_fen_max, " (fen); got ", req->amount_fen())));
+    }
+    MakeBasket(caller, req->card(), req->amount_fen(),
+               [this, resp, done = std::make_shared<Gate::Done>(std::move(done))](
+                   absl::StatusOr<std::pair<perks::v1::Basket, perks::v1::Card>> b) {
+                 if (!b.ok()) return (*done)(b.status());
+                 auto promotions = promotions_.stub();
+                 if (!promotions) return (*done)(absl::UnavailableError("starting; send again"));
+                 auto call = gate_.NewCall<perks::v1::EvaluateRequest, perks::v1::Evaluation>();
+                 *call->req.mutable_basket() = std::move(b->first);
+                 call->req.set_explain(true);
+                 resp->set_card_number_masked(b->second.card_number_masked());
+                 promotions->async()->Evaluate(call->ctx.get(), &call->req, &call->resp,
+                                               [promotions, call, resp, done](grpc::Status s) {
+                                                 if (!s.ok()) return (*done)(FromGrpcStatus(s));
+                                                 *resp->mutable_evaluation() =
+                                                     std::move(call->resp);
+                                                 (*done)(absl::OkStatus());
+                                               });
+               });
+  });
+}
+
+CheckoutService::Reactor* CheckoutService::Authorize(Ctx* ctx,
+                                                     const perks::v1::AuthorizeRequest* req,
+                                                     perks::v1::Checkout* resp) {
+  return gate_.Run(
+      ctx, "Authorize", *req, [this, req, resp](const Caller& caller, Gate::Done done) {
+        if (absl::Status s = CheckTrace(req->trace()); !s.ok()) return done(s);
+        if (req->amount_fen() <= 0 || req->amount_fen() > options_.amount_fen_max) {
+          return done(absl::InvalidArgumentError(absl::StrCat(
+              "amount_fen must be 1 to ", options_.amount_fen_max, " (fen, i.e. up to ",
+              FormatYuan(options_.amount_fen_max), " yuan); got ", req->amount_fen())));
+        }
+        if (req->card().ref_case() == perks::v1::CardRef::REF_NOT_SET) {
+          return done(
+              absl::InvalidArgumentError("name the card: card.card_number or card.card_id"));
+        }
+        const std::string id = CheckoutId(caller.name(), req->trace());
+        if (!Claim(id)) return done(Busy(id));
+        auto finish = [this, id, resp, done = std::make_shared<Gate::Done>(std::move(done))](
+                          absl::StatusOr<Record> r) {
+          Unclaim(id);
+          if (!r.ok()) return (*done)(r.status());
+          *resp = r->checkout();
+          (*done)(absl::OkStatus());
+        };
+        const std::string fingerprint = RequestFingerprint(*req);
+        auto existing = Load(id);
+        if (!existing.ok()) return finish(existing.status());
+        if (existing->has_value()) {
+          Record& rec = **existing;
+          if (rec.reversed_unseen()) {
+            return finish(absl::FailedPreconditionError(absl::StrCat(
+                Describe(req->trace()), " was reversed before its authorization arrived, so it is ",
+                "not taken; authorize again with a new trace number")));
+          }
+          if (rec.authorize_fingerprint() != fingerprint) {
+            return finish(absl::AlreadyExistsError(absl::StrCat(
+                Describe(req->trace()), " at this till is already the authorization of ",
+                FormatYuan(rec.checkout().amount_fen()), " yuan on card ",
+                rec.checkout().card_number_masked(), "; a new purchase needs a new trace number")));
+          }
+          return Drive(std::move(rec), std::move(finish));  // the same request: its answer
+        }
+        MakeBasket(caller, req->card(), req->amount_fen(),
+                   [this, id, caller, fingerprint, finish = std::move(finish)](
+                       absl::StatusOr<std::pair<perks::v1::Basket, perks::v1::Card>> b) mutable {
+                     if (!b.ok()) return finish(b.status());
+                     Record rec;
+                     perks::v1::Checkout& c = *rec.mutable_checkout();
+                     c.set_checkout_id(id);
+                     c.set_state(perks::v1::CHECKOUT_STATE_PENDING);
+                     c.set_tenant_id(caller.tenant_id());
+                     c.set_merchant_id(caller.merchant_id());
+                     c.set_store_id(caller.store_id());
+                     c.set_terminal_id(caller.name());
+                     c.set_card_id(b->second.card_id());
+                     c.set_card_number_masked(b->second.card_number_masked());
+                     c.set_amount_fen(b->first.amount_fen());
+                     c.set_to_pay_fen(b->first.amount_fen());
+                     c.set_authorized_at_unix_ms(b->first.at_unix_ms());
+                     rec.set_step(perks::storage::v1::CHECKOUT_STEP_AUTHORIZING);
+                     rec.set_authorize_fingerprint(fingerprint);
+                     *rec.mutable_basket() = std::move(b->first);
+                     Save(std::move(rec),
+                          [this, finish = std::move(finish)](absl::StatusOr<Record> saved) mutable {
+                            if (!saved.ok()) return finish(saved.status());
+                            DriveAuthorize(std::move(*saved), std::move(finish));
+                          });
+                   });
+      });
+}
+
+void CheckoutService::DriveAuthorize(Record rec, RecordDone done) {
+  auto promotions = promotions_.stub();
+  if (!promotions) return done(absl::UnavailableError("starting; send the authorization again"));
+  auto call = gate_.NewCall<perks::v1::ReserveRequest, perks::v1::Reservation>();
+  call->req.set_request_id(absl::StrCat("checkout/", rec.checkout().checkout_id()));
+  *call->req.mutable_basket() = rec.basket();
+  auto shared = std::make_shared<std::pair<Record, RecordDone>>(std::move(rec), std::move(done));
+  promotions->async()->Reserve(
+      call->ctx.get(), &call->req, &call->resp, [this, promotions, call, shared](grpc::Status s) {
+        Record& rec = shared->first;
+        RecordDone& done = shared->second;
+        const std::string id = rec.checkout().checkout_id();
+        if (!s.ok()) {
+          absl::Status why = FromGrpcStatus(s);
+          if (!Definitive(why.code())) {
+            return done(absl::UnavailableError(
+                absl::StrCat("the discount could not be held (", why.message(),
+                             "); send the same authorization again")));
+          }
+          // Refused: nothing is held, and the checkout is forgotten.
+          absl::Status queued = writer_->Submit(
+              [this, id](storage::Txn& txn) {
+                txn.Delete(checkouts_, CheckoutKey(id).bytes());
+                txn.Delete(pending_, PendingKey(id).bytes());
+                return absl::OkStatus();
+              },
+              [shared, why](absl::Status) mutable { shared->second(why); });
+          if (!queued.ok()) done(why);
+          return;
+        }
+        const perks::v1::Reservation& r = call->resp;
+        perks::v1::Checkout& c = *rec.mutable_checkout();
+        rec.set_reservation_id(r.reservation_id());
+        c.set_reservation_id(r.reservation_id());
+        c.clear_discounts();
+        for (const perks::v1::Discount& d : r.evaluation().discounts()) *c.add_discounts() = d;
+        c.set_discount_fen(r.evaluation().discount_fen());
+        c.set_to_pay_fen(r.evaluation().to_pay_fen());
+        // Confirm is refused a little before the campaigns' hold ends, so a confirmation never
+        // arrives at a reservation that has just expired.
+        const int64_t now = absl::ToUnixMillis(clock_->Now());
+        const int64_t held_ms = std::max<int64_t>(0, r.expires_at_unix_ms() - now);
+        const int64_t margin_ms = std::min<int64_t>(30'000, held_ms / 4);
+        c.set_expires_at_unix_ms(
+            std::min(now + absl::ToInt64Milliseconds(options_.authorization_ttl),
+                     r.expires_at_unix_ms() - margin_ms));
+        c.set_state(perks::v1::CHECKOUT_STATE_AUTHORIZED);
+        rec.set_step(perks::storage::v1::CHECKOUT_STEP_NONE);
+        Save(std::move(rec), [this, shared](absl::StatusOr<Record> saved) {
+          if (saved.ok()) {
+            expiry_.Add(saved->checkout().checkout_id(),
+                        absl::FromUnixMillis(saved->checkout().expires_at_unix_ms()));
+          }
+          shared->second(std::move(saved));
+        });
+      });
+}
+
+CheckoutService::Reactor* CheckoutService::Confirm(Ctx* ctx, const perks::v1::ConfirmRequest* req,
+                                                   perks::v1::Checkout* resp) {
+  return gate_.Run(ctx, "Confirm", *req, [this, req, resp](const Caller& caller, Gate::Done done) {
+    if (absl::Status s = CheckTrace(req->trace()); !s.ok()) return done(s);
+    if (req->bank_reference().size() > 64) {
+      return done(absl::InvalidArgumentError("bank_reference is longer than 64 bytes"));
+    }
+    const std::string id = CheckoutId(caller.name(), req->trace());
+    if (!Claim(id)) return done(Busy(id));
+    auto finish = [this, id, resp,
+                   done = std::make_shared<Gate::Done>(std::move(done))](absl::StatusOr<Record> r) {
+      Unclaim(id);
+      if (!r.ok()) return (*done)(r.status());
+      *resp = r->checkout();
+      (*done)(absl::OkStatus());
+    };
+    auto loaded = Load(id);
+    if (!loaded.ok()) return finish(loaded.status());
+    if (!loaded->has_value()) {
+      return finish(absl::NotFoundError(absl::StrCat("this till has no authorization with ",
+                                                     Describe(req->trace()), "; authorize first")));
+    }
+    Record rec = std::move(**loaded);
+    const perks::v1::Checkout& c = rec.checkout();
+    switch (rec.step()) {
+      case perks::storage::v1::CHECKOUT_STEP_CONFIRMING:
+        return DriveConfirm(std::move(rec), std::move(finish));
+      case perks::storage::v1::CHECKOUT_STEP_AUTHORIZING:
+        return finish(absl::UnavailableError(
+            absl::StrCat("the authorization of ", Describe(req->trace()),
+                         " has not finished: send the authorization again, then confirm")));
+      case perks::storage::v1::CHECKOUT_STEP_REVERSING:
+        return finish(absl::FailedPreconditionError(
+            absl::StrCat(Describe(req->trace()),
+                         " is being reversed and cannot be confirmed; void the bank ", "payment")));
+      default:
+        break;
+    }
+    switch (c.state()) {
+      case perks::v1::CHECKOUT_STATE_CONFIRMED:
+        if (!req->bank_reference().empty() && req->bank_reference() != c.bank_reference()) {
+          return finish(absl::AlreadyExistsError(
+              absl::StrCat(Describe(req->trace()), " was confirmed with bank reference ",
+                           c.bank_reference(), ", not ", req->bank_reference())));
+        }
+        return finish(std::move(rec));
+      case perks::v1::CHECKOUT_STATE_REVERSED:
+        return finish(absl::FailedPreconditionError(absl::StrCat(
+            Describe(req->trace()), " was reversed at ", LocalTime(c.settled_at_unix_ms()),
+            " and cannot be confirmed; void the bank payment, or authorize again with a new ",
+            "trace number")));
+      case perks::v1::CHECKOUT_STATE_EXPIRED:
+        return finish(absl::FailedPreconditionError(
+            absl::StrCat("the authorization of ", Describe(req->trace()), " expired at ",
+                         LocalTime(c.expires_at_unix_ms()),
+                         " (Asia/Shanghai); void the bank payment, or authorize again with a new "
+                         "trace number")));
+      case perks::v1::CHECKOUT_STATE_AUTHORIZED:
+        break;
+      default:
+        return finish(absl::InternalError(absl::StrCat("checkout ", id, " is in no known state")));
+    }
+    if (absl::ToUnixMillis(clock_->Now()) >= c.expires_at_unix_ms()) {
+      // Too late: it expires now, and the confirmation is refused.
+      rec.set_step(perks::storage::v1::CHECKOUT_STEP_REVERSING);
+      rec.set_reversing_to(perks::v1::CHECKOUT_STATE_EXPIRED);
+      rec.mutable_checkout()->set_reason("not confirmed in time");
+      const int64_t expired_at = c.expires_at_unix_ms();
+      auto trace = req->trace();
+      return Save(std::move(rec), [this, expired_at, trace, finish = std::move(finish)](
+                                      absl::StatusOr<Record> saved) mutable {
+        if (!saved.ok()) return finish(saved.status());
+        DriveReverse(std::move(*saved), [expired_at, trace, finish = std::move(finish)](
+                                            absl::StatusOr<Record> r) mutable {
+          if (!r.ok()) return finish(r.status());
+          finish(absl::FailedPreconditionError(absl::StrCat(
+              "the authorization of ", Describe(trace), " expired at ", LocalTime(expired_at),
+              " (Asia/Shanghai); void the bank payment, or authorize again with a new trace ",
+              "number")));
+        });
+      });
+    }
+    rec.set_step(perks::storage::v1::CHECKOUT_STEP_CONFIRMING);
+    rec.mutable_checkout()->set_bank_reference(req->bank_reference());
+    Save(std::move(rec), [this, finish = std::move(finish)](absl::StatusOr<Record> saved) mutable {
+      if (!saved.ok()) return finish(saved.status());
+      DriveConfirm(std::move(*saved), std::move(finish));
+    });
+  });
+}
+
+void CheckoutService::DriveConfirm(Record rec, RecordDone done) {
+  auto promotions = promotions_.stub();
+  if (!promotions) return done(absl::UnavailableError("starting; send the confirmation again"));
+  auto call = gate_.NewCall<perks::v1::CommitRequest, perks::v1::Reservation>();
+  call->req.set_request_id(absl::StrCat("checkout/", rec.checkout().checkout_id(), "/commit"));
+  call->req.set_reservation_id(rec.reservation_id());
+  auto shared = std::make_shared<std::pair<Record, RecordDone>>(std::move(rec), std::move(done));
+  promotions->async()->Commit(
+      call->ctx.get(), &call->req, &call->resp, [this, promotions, call, shared](grpc::Status s) {
+        Record& rec = shared->first;
+        const int64_t now = absl::ToUnixMillis(clock_->Now());
+        absl::Status refused;
+        if (!s.ok()) {
+          absl::Status why = FromGrpcStatus(s);
+          if (!Definitive(why.code())) {
+            return shared->second(absl::UnavailableError(
+                absl::StrCat("the confirmation is not finished (", why.message(),
+                             "); send the same confirmation again")));
+          }
+          // The campaigns no longer hold it: the authorization has expired.
+          refused = absl::FailedPreconditionError(
+              absl::StrCat("the authorization of ", rec.checkout().checkout_id(),
+                           " is no longer held (", why.message(),
+                           "); void the bank payment, or authorize again with a new trace number"));
+          rec.mutable_checkout()->set_state(perks::v1::CHECKOUT_STATE_EXPIRED);
+          rec.mutable_checkout()->set_reason(std::string(why.message()));
+        } else {
+          rec.mutable_checkout()->set_state(perks::v1::CHECKOUT_STATE_CONFIRMED);
+        }
+        rec.mutable_checkout()->set_settled_at_unix_ms(now);
+        rec.set_step(perks::storage::v1::CHECKOUT_STEP_NONE);
+        Save(std::move(rec), [this, shared, refused](absl::StatusOr<Record> saved) {
+          if (saved.ok()) expiry_.Remove(saved->checkout().checkout_id());
+          if (saved.ok() && !refused.ok()) return shared->second(refused);
+          shared->second(std::move(saved));
+        });
+      });
+}
+
+CheckoutService::Reactor* CheckoutService::Reverse(Ctx* ctx, const perks::v1::ReverseRequest* req,
+                                                   perks::v1::Checkout* resp) {
+  return gate_.Run(ctx, "Reverse", *req, [this, req, resp](const Caller& caller, Gate::Done done) {
+    if (absl::Status s = CheckTrace(req->trace()); !s.ok()) return done(s);
+    if (req->reason().size() > 200) {
+      return done(absl::InvalidArgumentError("reason is longer than 200 bytes"));
+    }
+    const std::string id = CheckoutId(caller.name(), req->trace());
+    if (!Claim(id)) return done(Busy(id));
+    auto finish = [this, id, resp,
+                   done = std::make_shared<Gate::Done>(std::move(done))](absl::StatusOr<Record> r) {
+      Unclaim(id);
+      if (!r.ok()) return (*done)(r.status());
+      *resp = r->checkout();
+      (*done)(absl::OkStatus());
+    };
+    auto loaded = Load(id);
+    if (!loaded.ok()) return finish(loaded.status());
+    const std::string reason = req->reason().empty() ? "reversed by the till" : req->reason();
+    if (!loaded->has_value()) {
+      // Not seen yet: answered as done, and remembered, so its late authorization is refused.
+      Record rec;
+      perks::v1::Checkout& c = *rec.mutable_checkout();
+      c.set_checkout_id(id);
+      c.set_state(perks::v1::CHECKOUT_STATE_REVERSED);
+      c.set_tenant_id(caller.tenant_id());
+      c.set_merchant_id(caller.merchant_id());
+      c.set_store_id(caller.store_id());
+      c.set_terminal_id(caller.name());
+      c.set_settled_at_unix_ms(absl::ToUnixMillis(clock_->Now()));
+      c.set_reason(reason);
+      rec.set_reversed_unseen(true);
+      return Save(std::move(rec), std::move(finish));
+    }
+    Record rec = std::move(**loaded);
+    if (rec.step() == perks::storage::v1::CHECKOUT_STEP_REVERSING) {
+      return DriveReverse(std::move(rec), std::move(finish));
+    }
+    const CheckoutState state = rec.checkout().state();
+    if (rec.step() == perks::storage::v1::CHECKOUT_STEP_CONFIRMING ||
+        state == perks::v1::CHECKOUT_STATE_CONFIRMED) {
+      return finish(absl::FailedPreconditionError(
+          absl::StrCat(Describe(req->trace()),
+                       " is confirmed: a confirmed purchase is refunded, not reversed")));
+    }
+    if (state == perks::v1::CHECKOUT_STATE_REVERSED || state == perks::v1::CHECKOUT_STATE_EXPIRED) {
+      return finish(std::move(rec));  // done already
+    }
+    rec.set_step(perks::storage::v1::CHECKOUT_STEP_REVERSING);
+    rec.set_reversing_to(perks::v1::CHECKOUT_STATE_REVERSED);
+    rec.mutable_checkout()->set_reason(reason);
+    Save(std::move(rec), [this, finish = std::move(finish)](absl::StatusOr<Record> saved) mutable {
+      if (!saved.ok()) return finish(saved.status());
+      DriveReverse(std::move(*saved), std::move(finish));
+    });
+  });
+}
+
+void CheckoutService::DriveReverse(Record rec, RecordDone done) {
+  auto promotions = promotions_.stub();
+  if (!promotions) return done(absl::UnavailableError("starting; send the reversal again"));
+  auto shared = std::make_shared<std::pair<Record, RecordDone>>(std::move(rec), std::move(done));
+  auto finish = [this, shared]() {
+    Record& rec = shared->first;
+    rec.mutable_checkout()->set_state(rec.reversing_to());
+    rec.mutable_checkout()->set_settled_at_unix_ms(absl::ToUnixMillis(clock_->Now()));
+    rec.set_step(perks::storage::v1::CHECKOUT_STEP_NONE);
+    Save(std::move(rec), [this, shared](absl::StatusOr<Record> saved) {
+      if (saved.ok()) expiry_.Remove(saved->checkout().checkout_id());
+      shared->second(std::move(saved));
+    });
+  };
+  auto release = [this, promotions, shared, finish](std::string reservation_id) {
+    auto call = gate_.NewCall<perks::v1::ReleaseRequest, perks::v1::Reservation>();
+    call->req.set_request_id(
+        absl::StrCat("checkout/", shared->first.checkout().checkout_id(), "/release"));
+    call->req.set_reservation_id(std::move(reservation_id));
+    call->req.set_reason(shared->first.checkout().reason());
+    promotions->async()->Release(
+        call->ctx.get(), &call->req, &call->resp,
+        [promotions, call, shared, finish](grpc::Status s) {
+          absl::Status why = FromGrpcStatus(s);
+          if (!s.ok() && !Definitive(why.code())) {
+            return shared->second(absl::UnavailableError(
+                absl::StrCat("the reversal is not finished (", why.message(), "); send it again")));
+          }
+          // Released, or no longer held (it expired): either way nothing is held any more.
+          finish();
+        });
+  };
+  if (!shared->first.reservation_id().empty()) return release(shared->first.reservation_id());
+  // Its authorization never finished: the reservation (made now, if it never was) is released.
+  auto call = gate_.NewCall<perks::v1::ReserveRequest, perks::v1::Reservation>();
+  call->req.set_request_id(absl::StrCat("checkout/", shared->first.checkout().checkout_id()));
+  *call->req.mutable_basket() = shared->first.basket();
+  promotions->async()->Reserve(
+      call->ctx.get(), &call->req, &call->resp,
+      [promotions, call, shared, release, finish](grpc::Status s) {
+        absl::Status why = FromGrpcStatus(s);
+        if (s.ok()) return release(call->resp.reservation_id());
+        if (Definitive(why.code())) return finish();  // nothing held
+        shared->second(absl::UnavailableError(
+            absl::StrCat("the reversal is not finished (", why.message(), "); send it again")));
+      });
+}
+
+void CheckoutService::Expire(std::vector<std::string> ids) {
+  const absl::Time now = clock_->Now();
+  for (std::string& id : ids) {
+    if (!Claim(id)) {
+      expiry_.Add(id, now + absl::Seconds(1));  // a step is under way: look again soon
+      continue;
+    }
+    auto loaded = Load(id);
+    if (!loaded.ok() || !loaded->has_value() ||
+        (*loaded)->step() != perks::storage::v1::CHECKOUT_STEP_NONE ||
+        (*loaded)->checkout().state() != perks::v1::CHECKOUT_STATE_AUTHORIZED ||
+        absl::ToUnixMillis(now) < (*loaded)->checkout().expires_at_unix_ms()) {
+      Unclaim(id);
+      continue;
+    }
+    Record rec = std::move(**loaded);
+    rec.set_step(perks::storage::v1::CHECKOUT_STEP_REVERSING);
+    rec.set_reversing_to(perks::v1::CHECKOUT_STATE_EXPIRED);
+    rec.mutable_checkout()->set_reason("neither confirmed nor reversed in time");
+    Save(std::move(rec), [this, id](absl::StatusOr<Record> saved) {
+      if (!saved.ok()) {
+        Unclaim(id);
+        return;
+      }
+      DriveReverse(std::move(*saved), [this, id](absl::StatusOr<Record> r) {
+        Unclaim(id);
+        if (!r.ok()) {
+          Log(LogLevel::kWarning, "checkout.expiry_deferred",
+              {{"checkout", id}, {"reason", r.status().ToString()}});
+          expiry_.Add(id, clock_->Now() + absl::Seconds(5));
+          return;
+        }
+        if (expired_) expired_(id);
+      });
+    });
+  }
+}
+
+CheckoutService::Reactor* CheckoutService::Refund(Ctx* ctx, const perks::v1::RefundRequest* req,
+                                                  perks::v1::RefundResult* resp) {
+  return gate_.Run(ctx, "Refund", *req, [this, req, resp](const Caller& caller, Gate::Done done) {
+    if (absl::Status s = CheckTrace(req->trace()); !s.ok()) return done(s);
+    if (req->checkout_id().empty()) {
+      return done(absl::InvalidArgumentError("name the purchase refunded: checkout_id"));
+    }
+    if (req->amount_fen() <= 0 || req->amount_fen() > kAmountFenMax) {
+      return done(absl::InvalidArgumentError(
+          absl::StrCat("amount_fen must be at least 1 (fen) and at most the purchase; got ",
+                       req->amount_fen())));
+    }
+    const std::string refund_id = CheckoutId(caller.name(), req->trace());
+    const std::string fingerprint = RequestFingerprint(*req);
+    const int64_t now = absl::ToUnixMillis(clock_->Now());
+    auto answer = std::make_shared<Gate::Done>(std::move(done));
+    absl::Status queued = writer_->Submit(
+        [this, req, resp, caller, refund_id, fingerprint, now](storage::Txn& txn) -> absl::Status {
+          auto seen =
+              GetRecord<perks::storage::v1::RefundRecord>(txn, refunds_, RefundKey(refund_id));
+          if (!seen.ok()) return seen.status();
+          if (seen->has_value()) {
+            if ((*seen)->fingerprint() != fingerprint) {
+              return absl::AlreadyExistsError(absl::StrCat(
+                  Describe(req->trace()), " at this till is already another refund; a new ",
+                  "refund needs a new trace number"));
+            }
+            *resp = (*seen)->result();
+            return absl::OkStatus();
+          }
+          auto loaded = GetRecord<Record>(txn, checkouts_, CheckoutKey(req->checkout_id()));
+          if (!loaded.ok()) return loaded.status();
+          if (!loaded->has_value() || (*loaded)->checkout().merchant_id() != caller.merchant_id() ||
+              (*loaded)->reversed_unseen()) {
+            return absl::NotFoundError(absl::StrCat("this merchant has no purchase ",
+                                                    req->checkout_id(), "; check the receipt"));
+          }
+          Record& rec = **loaded;
+          perks::v1::Checkout& c = *rec.mutable_checkout();
+          if (c.state() != perks::v1::CHECKOUT_STATE_CONFIRMED ||
+              rec.step() != perks::storage::v1::CHECKOUT_STEP_NONE) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                "purchase ", c.checkout_id(), " is ", perks::v1::CheckoutState_Name(c.state()),
+                ": only a confirmed purchase is refunded (an authorization is reversed)"));
+          }
+          auto split = SplitRefund(c, req->amount_fen());
+          if (!split.ok()) return split.status();
+          perks::v1::Refund* r = c.add_refunds();
+          r->set_refund_id(refund_id);
+          r->set_amount_fen(req->amount_fen());
+          r->set_discount_fen(split->discount_fen);
+          for (perks::v1::FundedShare& f : split->funding) *r->add_funding() = std::move(f);
+          r->set_at_unix_ms(now);
+          c.set_refunded_fen(c.refunded_fen() + req->amount_fen());
+          c.set_refunded_discount_fen(c.refunded_discount_fen() + split->discount_fen);
+          *resp->mutable_refund() = *r;
+          *resp->mutable_checkout() = c;
+          perks::storage::v1::RefundRecord answer;
+          answer.set_fingerprint(fingerprint);
+          *answer.mutable_result() = *resp;
+          txn.Put(checkouts_, CheckoutKey(c.checkout_id()).bytes(), rec.SerializeAsString());
+          txn.Put(refunds_, RefundKey(refund_id).bytes(), answer.SerializeAsString());
+          return absl::OkStatus();
+        },
+        [answer](absl::Status s) { (*answer)(s); });
+    if (!queued.ok()) (*answer)(queued);
+  });
+}
+
+CheckoutService::Reactor* CheckoutService::GetCheckout(Ctx* ctx,
+                                                       const perks::v1::GetCheckoutRequest* req,
+                                                       perks::v1::Checkout* resp) {
+  return gate_.Run(
+      ctx, "GetCheckout", *req, [this, req, resp](const Caller& caller, Gate::Done done) {
+        std::string id = req->checkout_id();
+        if (id.empty()) {
+          if (caller.role() != perks::v1::ROLE_TERMINAL) {
+            return done(absl::InvalidArgumentError("name the checkout: checkout_id"));
+          }
+          if (absl::Status s = CheckTrace(req->trace()); !s.ok()) return done(s);
+          id = CheckoutId(caller.name(), req->trace());
+        }
+        auto loaded = Load(id);
+        if (!loaded.ok()) return done(loaded.status());
+        const bool visible = loaded->has_value() &&
+                             SeesTenant(caller, (*loaded)->checkout().tenant_id()) &&
+                             (!BoundToMerchant(caller) ||
+                              (*loaded)->checkout().merchant_id() == caller.merchant_id());
+        if (!visible) return done(absl::NotFoundError(absl::StrCat("no checkout ", id)));
+        *resp = (*loaded)->checkout();
+        done(absl::OkStatus());
+      });
+}
+
+}  // namespace perks::checkout

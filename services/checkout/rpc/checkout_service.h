@@ -1,0 +1,138 @@
+// The checkout service over gRPC: the POS front door, with its own journal in RocksDB.
+//
+// Each checkout is one record, keyed "<terminal>:<date>:<trace>", that moves through
+//   AUTHORIZING → AUTHORIZED → CONFIRMING → CONFIRMED  (then refunds)
+//                          ↘ REVERSING  → REVERSED or EXPIRED
+// A step that calls another service (the promotion service's Reserve, Commit, Release) is written
+// down first, with the call's own idempotent request id, and its end is written after the answer.
+// So a crash or a lost answer at any point leaves a record that says which step to finish, and
+// finishing it again changes nothing twice: on start, every record caught in a step is finished;
+// a till's retry of the same request finishes it too.
+//
+// Within the process, one step at a time runs per checkout (a claim in memory): a second request
+// for a checkout whose step is under way is answered UNAVAILABLE, to be sent again. So of a confirm
+// and a reversal racing, exactly one wins, and the other is answered by the state it leaves.
+//
+// Durable writes go through the group-commit writer: no gRPC thread waits on a disk sync.
+#ifndef PERKS_SERVICES_CHECKOUT_RPC_CHECKOUT_SERVICE_H_
+#define PERKS_SERVICES_CHECKOUT_RPC_CHECKOUT_SERVICE_H_
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "perks/storage/v1/checkout_records.pb.h"
+#include "perks/v1/card.grpc.pb.h"
+#include "perks/v1/checkout.grpc.pb.h"
+#include "perks/v1/merchant.grpc.pb.h"
+#include "perks/v1/promotion.grpc.pb.h"
+#include "services/common/clock.h"
+#include "services/common/expiry_queue.h"
+#include "services/gate/gate.h"
+#include "storage/db.h"
+#include "storage/writer.h"
+
+namespace perks::checkout {
+
+struct CheckoutServiceOptions {
+  std::string db_path;
+  const Clock* clock = nullptr;
+  storage::WriterOptions writer;
+  size_t cache_bytes = 64 << 20;
+  GateOptions gate;
+  // How long an authorization waits for its Confirm or Reverse (never longer than the campaigns
+  // hold what it reserved).
+  absl::Duration authorization_ttl = absl::Minutes(10);
+  // The largest basket a till may authorize: 100,000 yuan.
+  int64_t amount_fen_max = 10'000'000;
+};
+
+class CheckoutService final : public perks::v1::CheckoutService::CallbackService {
+ public:
+  static absl::StatusOr<std::unique_ptr<CheckoutService>> Open(const CheckoutServiceOptions& o);
+  ~CheckoutService() override;
+
+  absl::Status Checkpoint(const std::string& dir) const { return db_->Checkpoint(dir); }
+  uint64_t LatestWrite() const { return db_->LatestSequence(); }
+  // Stops expiring, finishes queued writes and closes the database.
+  absl::Status Close();
+  Gate& gate() { return gate_; }
+
+  // Where the card, merchant and promotion services answer; then every checkout left in the
+  // middle of a step is finished. Until connected, checkouts are refused with UNAVAILABLE.
+  void Connect(std::shared_ptr<grpc::Channel> cards, std::shared_ptr<grpc::Channel> merchants,
+               std::shared_ptr<grpc::Channel> promotions);
+  // How many checkouts the last Connect found in the middle of a step, and finished (tests).
+  size_t Recovered() const;
+  // Called with each checkout's id once it has expired (tests).
+  void OnExpired(std::function<void(const std::string&)> expired) { expired_ = std::move(expired); }
+
+  using Ctx = grpc::CallbackServerContext;
+  using Reactor = grpc::ServerUnaryReactor;
+  Reactor* Quote(Ctx* ctx, const perks::v1::QuoteRequest* req,
+                 perks::v1::QuoteResponse* resp) override;
+  Reactor* Authorize(Ctx* ctx, const perks::v1::AuthorizeRequest* req,
+                     perks::v1::Checkout* resp) override;
+  Reactor* Confirm(Ctx* ctx, const perks::v1::ConfirmRequest* req,
+                   perks::v1::Checkout* resp) override;
+  Reactor* Reverse(Ctx* ctx, const perks::v1::ReverseRequest* req,
+                   perks::v1::Checkout* resp) override;
+  Reactor* Refund(Ctx* ctx, const perks::v1::RefundRequest* req,
+                  perks::v1::RefundResult* resp) override;
+  Reactor* GetCheckout(Ctx* ctx, const perks::v1::GetCheckoutRequest* req,
+                       perks::v1::Checkout* resp) override;
+
+  using Record = perks::storage::v1::CheckoutRecord;
+  using Done = absl::AnyInvocable<void(absl::Status)>;
+  using RecordDone = absl::AnyInvocable<void(absl::StatusOr<Record>)>;
+
+ private:
+  CheckoutService(std::unique_ptr<storage::Db> db, const CheckoutServiceOptions& o);
+
+  // One step at a time per checkout: false when one is under way.
+  bool Claim(const std::string& id);
+  void Unclaim(const std::string& id);
+
+  absl::StatusOr<std::optional<Record>> Load(const std::string& id) const;
+  // Writes `rec` (and whether it is pending) on the writer; `done` once durable.
+  void Save(Record rec, RecordDone done);
+
+  // The basket of this card at this till: the card (active, in the till's city) and the merchant.
+  using BasketDone =
+      absl::AnyInvocable<void(absl::StatusOr<std::pair<perks::v1::Basket, perks::v1::Card>>)>;
+  void MakeBasket(const perks::v1::Caller& till, const perks::v1::CardRef& card, int64_t amount_fen,
+                  BasketDone done);
+
+  // The steps after their record is written; each ends the step and answers with the record.
+  void DriveAuthorize(Record rec, RecordDone done);
+  void DriveConfirm(Record rec, RecordDone done);
+  void DriveReverse(Record rec, RecordDone done);
+  // Finishes whatever step `rec` is in.
+  void Drive(Record rec, RecordDone done);
+  // From the expiry queue.
+  void Expire(std::vector<std::string> ids);
+
+  std::unique_ptr<storage::Db> db_;
+  std::unique_ptr<storage::GroupCommitWriter> writer_;
+  storage::Cf checkouts_, pending_, refunds_;
+  const Clock* clock_;
+  CheckoutServiceOptions options_;
+  Gate gate_;
+  Peer<perks::v1::CardService> cards_;
+  Peer<perks::v1::MerchantService> merchants_;
+  Peer<perks::v1::PromotionService> promotions_;
+
+  mutable std::mutex mu_;
+  absl::flat_hash_set<std::string> busy_;
+  size_t recovered_ = 0;
+  std::function<void(const std::string&)> expired_;
+  ExpiryQueue expiry_;  // last: it calls back into the members above
+};
+
+}  // namespace perks::checkout
+
+#endif  // PERKS_SERVICES_CHECKOUT_RPC_CHECKOUT_SERVICE_H_

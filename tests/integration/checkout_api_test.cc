@@ -1,0 +1,360 @@
+// The checkout service over gRPC in perkd, driven by a signed till: the Bozhou program's
+// spend-100-save-30 authorized, confirmed and refunded; retries; reversals (late, early, racing a
+// confirmation); expiry; bad input.
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "perks/v1/checkout.grpc.pb.h"
+#include "perks/v1/promotion.grpc.pb.h"
+#include "tests/support/server_test.h"
+#include "tools/common/campaign_file.h"
+
+namespace perks::testing {
+namespace {
+
+using perks::v1::Checkout;
+using perks::v1::CheckoutService;
+using ::testing::HasSubstr;
+
+// `digits` and its Luhn check digit: a card number that passes the check but was never issued.
+std::string WithCheckDigit(const std::string& digits) {
+  int sum = 0;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    int d = digits[digits.size() - 1 - i] - '0';
+    if (i % 2 == 0) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    sum += d;
+  }
+  return digits + static_cast<char>('0' + (10 - sum % 10) % 10);
+}
+
+// Sends `call` until its answer is not "under way, send again" (as a till does).
+template <typename Call>
+grpc::Status UntilAnswered(Call call) {
+  grpc::Status s;
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    s = call();
+    if (s.error_code() != grpc::StatusCode::UNAVAILABLE) break;
+    std::this_thread::yield();
+  }
+  return s;
+}
+
+absl::Time Shanghai(int y, int mo, int d, int h) {
+  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, 0, 0), absl::FixedTimeZone(8 * 3600));
+}
+
+class CheckoutApiTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    checkout_ = CheckoutService::NewStub(channel_);
+    promo_ = perks::v1::PromotionService::NewStub(channel_);
+    bozhou_ = TokenFor(perks::v1::ROLE_UNION_ADMIN, "bozhou", "", "亳州市总工会 李科长");
+    // The Bozhou member card program, in its special period: a 100-yuan supermarket basket saves
+    // 30 yuan, half from the bank's subsidy, half from the merchant.
+    auto program =
+        tools::ReadCampaignFile(std::string(PERKS_EXAMPLES_DIR) + "/bozhou-member-card.yaml");
+    ASSERT_TRUE(program.ok()) << program.status();
+    for (const auto& spec : program->campaigns()) {
+      perks::v1::ApplyCampaignRequest apply;
+      apply.set_request_id(NextRequestId("apply"));
+      *apply.mutable_spec() = spec;
+      perks::v1::Campaign c;
+      ASSERT_TRUE(promo_->ApplyCampaign(As(bozhou_).get(), apply, &c).ok());
+      perks::v1::PublishCampaignRequest publish;
+      publish.set_request_id(NextRequestId("publish"));
+      publish.set_campaign_id(spec.campaign_id());
+      ASSERT_TRUE(promo_->PublishCampaign(As(bozhou_).get(), publish, &c).ok());
+    }
+    clock_.Set(Shanghai(2026, 12, 5, 10));
+    shop_ = Onboard(5, "bozhou", bozhou_);  // a supermarket
+    ASSERT_EQ(shop_.profile().category(), "supermarket");
+    till_ = AddTerminal(shop_.stores(0).store_id(), bozhou_);
+    cards_ = IssueMemberCards("bozhou", 3, bozhou_, "bozhou-member");
+    for (const std::string& number : cards_) SetCardState(number, perks::v1::CARD_ACTION_ACTIVATE);
+  }
+
+  void SetCardState(const std::string& number, perks::v1::CardAction action) {
+    perks::v1::ChangeCardStateRequest req;
+    req.set_request_id(NextRequestId("state"));
+    req.mutable_card()->set_card_number(number);
+    req.set_action(action);
+    perks::v1::Card card;
+    grpc::Status s = card_->ChangeCardState(As(bozhou_).get(), req, &card);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  static perks::v1::TraceRef Trace(int n) {
+    perks::v1::TraceRef t;
+    t.set_trace(absl::StrCat(100000 + n));
+    t.set_date("20261205");
+    return t;
+  }
+  std::string IdOf(int n) const {
+    return absl::StrCat(till_.terminal_id, ":20261205:", 100000 + n);
+  }
+
+  grpc::Status Authorize(int trace, const std::string& card, int64_t amount_fen, Checkout* out) {
+    perks::v1::AuthorizeRequest req;
+    *req.mutable_trace() = Trace(trace);
+    req.mutable_card()->set_card_number(card);
+    req.set_amount_fen(amount_fen);
+    return checkout_->Authorize(Signed(till_, "/perks.v1.CheckoutService/Authorize", req).get(),
+                                req, out);
+  }
+  grpc::Status Confirm(int trace, Checkout* out, const std::string& bank_ref = "") {
+    perks::v1::ConfirmRequest req;
+    *req.mutable_trace() = Trace(trace);
+    req.set_bank_reference(bank_ref);
+    return checkout_->Confirm(Signed(till_, "/perks.v1.CheckoutService/Confirm", req).get(), req,
+                              out);
+  }
+  grpc::Status Reverse(int trace, Checkout* out) {
+    perks::v1::ReverseRequest req;
+    *req.mutable_trace() = Trace(trace);
+    req.set_reason("no answer from the bank");
+    return checkout_->Reverse(Signed(till_, "/perks.v1.CheckoutService/Reverse", req).get(), req,
+                              out);
+  }
+  grpc::Status Refund(int trace, const std::string& checkout_id, int64_t amount_fen,
+                      perks::v1::RefundResult* out) {
+    perks::v1::RefundRequest req;
+    *req.mutable_trace() = Trace(trace);
+    req.set_checkout_id(checkout_id);
+    req.set_amount_fen(amount_fen);
+    return checkout_->Refund(Signed(till_, "/perks.v1.CheckoutService/Refund", req).get(), req,
+                             out);
+  }
+  perks::v1::ReservationState ReservationOf(const Checkout& c) {
+    perks::v1::GetReservationRequest req;
+    req.set_reservation_id(c.reservation_id());
+    perks::v1::Reservation r;
+    grpc::Status s = promo_->GetReservation(As(bozhou_).get(), req, &r);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return r.state();
+  }
+
+  std::unique_ptr<CheckoutService::Stub> checkout_;
+  std::unique_ptr<perks::v1::PromotionService::Stub> promo_;
+  std::string bozhou_;
+  perks::v1::Merchant shop_;
+  tools::TerminalCredentials till_;
+  std::vector<std::string> cards_;
+};
+
+TEST_F(CheckoutApiTest, A100YuanSupermarketPurchaseIsAuthorizedConfirmedAndRefundedPerFunder) {
+  Checkout a;
+  grpc::Status s = Authorize(1, cards_[0], 10000, &a);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(a.checkout_id(), IdOf(1));
+  EXPECT_EQ(a.state(), perks::v1::CHECKOUT_STATE_AUTHORIZED);
+  EXPECT_EQ(a.discount_fen(), 3000);
+  EXPECT_EQ(a.to_pay_fen(), 7000);
+  ASSERT_EQ(a.discounts_size(), 1);
+  EXPECT_EQ(a.discounts(0).campaign_id(), "bozhou-supermarket-100-30");
+  EXPECT_EQ(a.card_number_masked().find(cards_[0]), std::string::npos);
+  EXPECT_EQ(ReservationOf(a), perks::v1::RESERVATION_STATE_HELD);
+
+  Checkout c;
+  ASSERT_TRUE(Confirm(1, &c, "RRN000000001").ok());
+  EXPECT_EQ(c.state(), perks::v1::CHECKOUT_STATE_CONFIRMED);
+  EXPECT_EQ(ReservationOf(c), perks::v1::RESERVATION_STATE_COMMITTED);
+  // A confirmation sent again is answered again; with another bank reference it is refused.
+  Checkout again;
+  ASSERT_TRUE(Confirm(1, &again, "RRN000000001").ok());
+  EXPECT_EQ(again.state(), perks::v1::CHECKOUT_STATE_CONFIRMED);
+  EXPECT_EQ(Confirm(1, &again, "RRN000000002").error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  // A confirmed purchase is refunded, not reversed.
+  s = Reverse(1, &again);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("refunded, not reversed"));
+
+  // 40 of the 100 yuan come back: 12 of the 30 yuan of discount return, 6 to each funder.
+  perks::v1::RefundResult r1;
+  s = Refund(2, c.checkout_id(), 4000, &r1);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(r1.refund().discount_fen(), 1200);
+  ASSERT_EQ(r1.refund().funding_size(), 2);
+  EXPECT_EQ(r1.refund().funding(0).funder(), perks::v1::FUNDER_BANK);
+  EXPECT_EQ(r1.refund().funding(0).amount_fen(), 600);
+  EXPECT_EQ(r1.refund().funding(1).amount_fen(), 600);
+  // The same refund again is the same answer, and returns nothing more.
+  perks::v1::RefundResult r1_again;
+  ASSERT_TRUE(Refund(2, c.checkout_id(), 4000, &r1_again).ok());
+  EXPECT_EQ(r1_again.checkout().refunded_fen(), 4000);
+  EXPECT_EQ(Refund(2, c.checkout_id(), 5000, &r1_again).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  // More than is left is refused and changes nothing.
+  auto before = Writes();
+  s = Refund(3, c.checkout_id(), 6001, &r1_again);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("60.00 yuan of 100.00"));
+  EXPECT_EQ(Writes(), before);
+  // The rest: every funder has its whole share back.
+  perks::v1::RefundResult r2;
+  ASSERT_TRUE(Refund(3, c.checkout_id(), 6000, &r2).ok());
+  EXPECT_EQ(r2.refund().discount_fen(), 1800);
+  EXPECT_EQ(r2.checkout().refunded_discount_fen(), 3000);
+  EXPECT_EQ(r2.checkout().refunds_size(), 2);
+
+  // All of it is on disk.
+  Restart();
+  checkout_ = CheckoutService::NewStub(channel_);
+  perks::v1::GetCheckoutRequest get;
+  get.set_checkout_id(c.checkout_id());
+  Checkout got;
+  ASSERT_TRUE(checkout_->GetCheckout(As(bozhou_).get(), get, &got).ok());
+  EXPECT_EQ(got.state(), perks::v1::CHECKOUT_STATE_CONFIRMED);
+  EXPECT_EQ(got.refunded_fen(), 10000);
+}
+
+TEST_F(CheckoutApiTest, TheSameAuthorizationAgainIsTheSameAnswerAndOtherContentIsRefused) {
+  Checkout first, second;
+  ASSERT_TRUE(Authorize(1, cards_[0], 10000, &first).ok());
+  ASSERT_TRUE(Authorize(1, cards_[0], 10000, &second).ok());
+  EXPECT_EQ(second.checkout_id(), first.checkout_id());
+  EXPECT_EQ(second.reservation_id(), first.reservation_id());
+  EXPECT_EQ(second.discount_fen(), 3000);
+  auto before = Writes();
+  grpc::Status s = Authorize(1, cards_[0], 12000, &second);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_THAT(s.error_message(), HasSubstr("new trace number"));
+  EXPECT_EQ(Writes(), before);
+}
+
+TEST_F(CheckoutApiTest, AReversalBeforeItsAuthorizationIsDoneAndTheLateAuthorizationRefused) {
+  Checkout r;
+  grpc::Status s = Reverse(7, &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(r.state(), perks::v1::CHECKOUT_STATE_REVERSED);
+  // Sent again: done again.
+  ASSERT_TRUE(Reverse(7, &r).ok());
+  auto before = Writes();
+  s = Authorize(7, cards_[0], 10000, &r);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("reversed before its authorization"));
+  EXPECT_EQ(Writes(), before);
+}
+
+TEST_F(CheckoutApiTest, AReversalReturnsWhatWasHeldAndTheConfirmationIsThenRefused) {
+  Checkout a, r;
+  ASSERT_TRUE(Authorize(1, cards_[0], 10000, &a).ok());
+  ASSERT_TRUE(Reverse(1, &r).ok());
+  EXPECT_EQ(r.state(), perks::v1::CHECKOUT_STATE_REVERSED);
+  EXPECT_EQ(ReservationOf(a), perks::v1::RESERVATION_STATE_RELEASED);
+  Checkout c;
+  grpc::Status s = Confirm(1, &c);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("void the bank payment"));
+  EXPECT_EQ(Reverse(1, &r).error_code(), grpc::StatusCode::OK);  // done already
+}
+
+TEST_F(CheckoutApiTest, AConfirmationAfterTheAuthorizationExpiredIsRefusedAndTheHoldReturns) {
+  Checkout a;
+  ASSERT_TRUE(Authorize(1, cards_[0], 10000, &a).ok());
+  ASSERT_GT(a.expires_at_unix_ms(), a.authorized_at_unix_ms());
+  // The expiry timer and the confirmation race for it: either way it is expired, and refused.
+  clock_.Set(absl::FromUnixMillis(a.expires_at_unix_ms()));
+  Checkout c;
+  grpc::Status s = UntilAnswered([&] { return Confirm(1, &c); });
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("expired"));
+  perks::v1::GetCheckoutRequest get;
+  *get.mutable_trace() = Trace(1);
+  ASSERT_TRUE(
+      checkout_
+          ->GetCheckout(Signed(till_, "/perks.v1.CheckoutService/GetCheckout", get).get(), get, &c)
+          .ok());
+  EXPECT_EQ(c.state(), perks::v1::CHECKOUT_STATE_EXPIRED);
+  perks::v1::ReservationState held = ReservationOf(a);
+  EXPECT_TRUE(held == perks::v1::RESERVATION_STATE_RELEASED ||
+              held == perks::v1::RESERVATION_STATE_EXPIRED)
+      << perks::v1::ReservationState_Name(held);
+}
+
+TEST_F(CheckoutApiTest, OfAConfirmationAndAReversalRacingExactlyOneWins) {
+  constexpr int kCheckouts = 16;
+  std::vector<Checkout> authorized(kCheckouts);
+  for (int i = 0; i < kCheckouts; ++i) {
+    ASSERT_TRUE(Authorize(i + 1, cards_[i % cards_.size()], 10000 + i, &authorized[i]).ok());
+  }
+  // Each side sends until it has an answer that is not "under way, send again".
+  std::vector<grpc::Status> confirmed(kCheckouts), reversed(kCheckouts);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kCheckouts; ++i) {
+    threads.emplace_back([&, i] {
+      Checkout out;
+      confirmed[i] = UntilAnswered([&] { return Confirm(i + 1, &out); });
+    });
+    threads.emplace_back([&, i] {
+      Checkout out;
+      reversed[i] = UntilAnswered([&] { return Reverse(i + 1, &out); });
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < kCheckouts; ++i) {
+    SCOPED_TRACE(i);
+    ASSERT_NE(confirmed[i].ok(), reversed[i].ok())
+        << confirmed[i].error_message() << " / " << reversed[i].error_message();
+    EXPECT_EQ(ReservationOf(authorized[i]), confirmed[i].ok()
+                                                ? perks::v1::RESERVATION_STATE_COMMITTED
+                                                : perks::v1::RESERVATION_STATE_RELEASED);
+  }
+}
+
+TEST_F(CheckoutApiTest, BadCheckoutsAreRefusedClearlyAndChangeNothing) {
+  SetCardState(cards_[1], perks::v1::CARD_ACTION_FREEZE);
+  std::vector<std::string> anqing = IssueMemberCards("anqing", 1, admin_token_, "anqing-green");
+  auto before = Writes();
+  Checkout out;
+  struct Case {
+    int trace;
+    std::string card;
+    int64_t amount_fen;
+    grpc::StatusCode code;
+    std::string says;
+  };
+  for (const Case& c : std::vector<Case>{
+           {1, cards_[0], -100, grpc::StatusCode::INVALID_ARGUMENT, "amount_fen must be 1 to"},
+           {1, cards_[0], 0, grpc::StatusCode::INVALID_ARGUMENT, "amount_fen"},
+           {1, cards_[0], 10'000'001, grpc::StatusCode::INVALID_ARGUMENT, "100000.00 yuan"},
+           {1, WithCheckDigit("621700000000000000"), 10000, grpc::StatusCode::NOT_FOUND, ""},
+           {1, anqing[0], 10000, grpc::StatusCode::NOT_FOUND, "no such card in bozhou"},
+           {1, cards_[1], 10000, grpc::StatusCode::FAILED_PRECONDITION, "frozen"},
+       }) {
+    SCOPED_TRACE(c.says);
+    grpc::Status s = Authorize(c.trace, c.card, c.amount_fen, &out);
+    EXPECT_EQ(s.error_code(), c.code) << s.error_message();
+    EXPECT_THAT(s.error_message(), HasSubstr(c.says));
+    EXPECT_EQ(s.error_message().find(c.card), std::string::npos) << "the card number is shown";
+  }
+  // A malformed trace or date.
+  perks::v1::AuthorizeRequest req;
+  req.mutable_trace()->set_trace("12ab");
+  req.mutable_trace()->set_date("20261205");
+  req.mutable_card()->set_card_number(cards_[0]);
+  req.set_amount_fen(10000);
+  grpc::Status s = checkout_->Authorize(
+      Signed(till_, "/perks.v1.CheckoutService/Authorize", req).get(), req, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("trace"));
+  req.mutable_trace()->set_trace("1");
+  req.mutable_trace()->set_date("20261341");
+  s = checkout_->Authorize(Signed(till_, "/perks.v1.CheckoutService/Authorize", req).get(), req,
+                           &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("YYYYMMDD"));
+  // Confirming what was never authorized.
+  EXPECT_EQ(Confirm(99, &out).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Writes(), before);
+  // A person's token is not a till.
+  s = checkout_->Authorize(As(bozhou_).get(), req, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+}  // namespace
+}  // namespace perks::testing
