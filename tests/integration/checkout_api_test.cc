@@ -306,6 +306,43 @@ TEST_F(CheckoutApiTest, OfAConfirmationAndAReversalRacingExactlyOneWins) {
   }
 }
 
+// A step left in the middle (here: the promotion service was not there to answer) is finished by
+// the next start, or by the till's retry, with the same request ids: nothing happens twice.
+TEST_F(CheckoutApiTest, AStepLeftInTheMiddleIsFinishedAfterARestart) {
+  const std::vector<std::string> all = options_.services;
+  auto restart_with = [&](std::vector<std::string> services) {
+    options_.services = std::move(services);
+    Restart();
+    checkout_ = CheckoutService::NewStub(channel_);
+    promo_ = perks::v1::PromotionService::NewStub(channel_);
+  };
+  restart_with({"auth", "card", "merchant", "checkout"});
+  Checkout out;
+  grpc::Status s = Authorize(1, cards_[0], 10000, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("send the same authorization again"));
+
+  restart_with(all);
+  Checkout a;
+  s = UntilAnswered([&] { return Authorize(1, cards_[0], 10000, &a); });
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(a.state(), perks::v1::CHECKOUT_STATE_AUTHORIZED);
+  EXPECT_EQ(a.discount_fen(), 3000);
+  EXPECT_EQ(ReservationOf(a), perks::v1::RESERVATION_STATE_HELD);
+
+  // The confirmation is written down, and the commit cannot be made: the next start makes it.
+  restart_with({"auth", "card", "merchant", "checkout"});
+  s = Confirm(1, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  restart_with(all);
+  Checkout c;
+  s = UntilAnswered([&] { return Confirm(1, &c); });
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(c.state(), perks::v1::CHECKOUT_STATE_CONFIRMED);
+  EXPECT_EQ(c.reservation_id(), a.reservation_id());
+  EXPECT_EQ(ReservationOf(c), perks::v1::RESERVATION_STATE_COMMITTED);
+}
+
 TEST_F(CheckoutApiTest, BadCheckoutsAreRefusedClearlyAndChangeNothing) {
   SetCardState(cards_[1], perks::v1::CARD_ACTION_FREEZE);
   std::vector<std::string> anqing = IssueMemberCards("anqing", 1, admin_token_, "anqing-green");
