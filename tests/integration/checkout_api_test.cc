@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "perks/v1/checkout.grpc.pb.h"
 #include "perks/v1/promotion.grpc.pb.h"
+#include "services/common/personal.h"
 #include "tests/support/server_test.h"
 #include "tools/common/campaign_file.h"
 
@@ -156,7 +157,7 @@ TEST_F(CheckoutApiTest, A100YuanSupermarketPurchaseIsAuthorizedConfirmedAndRefun
   EXPECT_EQ(a.to_pay_fen(), 7000);
   ASSERT_EQ(a.discounts_size(), 1);
   EXPECT_EQ(a.discounts(0).campaign_id(), "bozhou-supermarket-100-30");
-  EXPECT_EQ(a.card_number_masked().find(cards_[0]), std::string::npos);
+  EXPECT_EQ(a.card_number_masked(), MaskCardNumber(cards_[0]));
   EXPECT_EQ(ReservationOf(a), perks::v1::RESERVATION_STATE_HELD);
 
   Checkout c;
@@ -181,11 +182,20 @@ TEST_F(CheckoutApiTest, A100YuanSupermarketPurchaseIsAuthorizedConfirmedAndRefun
   ASSERT_EQ(r1.refund().funding_size(), 2);
   EXPECT_EQ(r1.refund().funding(0).funder(), perks::v1::FUNDER_BANK);
   EXPECT_EQ(r1.refund().funding(0).amount_fen(), 600);
+  EXPECT_EQ(r1.refund().funding(1).funder(), perks::v1::FUNDER_MERCHANT);
   EXPECT_EQ(r1.refund().funding(1).amount_fen(), 600);
   // The same refund again is the same answer, and returns nothing more.
   perks::v1::RefundResult r1_again;
   ASSERT_TRUE(Refund(2, c.checkout_id(), 4000, &r1_again).ok());
+  EXPECT_EQ(r1_again.refund().refund_id(), r1.refund().refund_id());
+  EXPECT_EQ(r1_again.refund().discount_fen(), 1200);
   EXPECT_EQ(r1_again.checkout().refunded_fen(), 4000);
+  // A refund's trace is not reversed, and a purchase's trace is not a refund.
+  grpc::Status refused = Reverse(2, &again);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(refused.error_message(), HasSubstr("a refund is not reversed"));
+  EXPECT_EQ(Refund(1, c.checkout_id(), 100, &r1_again).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
   EXPECT_EQ(Refund(2, c.checkout_id(), 5000, &r1_again).error_code(),
             grpc::StatusCode::ALREADY_EXISTS);
   // More than is left is refused and changes nothing.
@@ -359,7 +369,7 @@ TEST_F(CheckoutApiTest, BadCheckoutsAreRefusedClearlyAndChangeNothing) {
            {1, cards_[0], -100, grpc::StatusCode::INVALID_ARGUMENT, "amount_fen must be 1 to"},
            {1, cards_[0], 0, grpc::StatusCode::INVALID_ARGUMENT, "amount_fen"},
            {1, cards_[0], 10'000'001, grpc::StatusCode::INVALID_ARGUMENT, "100000.00 yuan"},
-           {1, WithCheckDigit("621700000000000000"), 10000, grpc::StatusCode::NOT_FOUND, ""},
+           {1, WithCheckDigit("621700000000000000"), 10000, grpc::StatusCode::NOT_FOUND, "card"},
            {1, anqing[0], 10000, grpc::StatusCode::NOT_FOUND, "no such card in bozhou"},
            {1, cards_[1], 10000, grpc::StatusCode::FAILED_PRECONDITION, "frozen"},
        }) {

@@ -1,6 +1,7 @@
 #include "services/checkout/rpc/checkout_service.h"
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -139,6 +140,7 @@ absl::StatusOr<std::unique_ptr<CheckoutService>> CheckoutService::Open(
           return absl::DataLossError("a pending checkout key is unreadable");
         }
         svc->busy_.insert(id);
+        svc->recovering_.push_back(id);
         return absl::OkStatus();
       });
   if (!s.ok()) return s;
@@ -160,8 +162,24 @@ CheckoutService::~CheckoutService() { (void)Close(); }
 
 absl::Status CheckoutService::Close() {
   expiry_.Stop();
+  {
+    // Recovery and expiry steps still waiting for another service's answer: the gRPC server has
+    // stopped by now, so their calls end soon.
+    std::unique_lock<std::mutex> lock(mu_);
+    idle_.wait_for(lock, std::chrono::seconds(30), [this] { return background_ == 0; });
+  }
   if (writer_) writer_->Stop();
   return db_->Close();
+}
+
+bool CheckoutService::IsRefund(const std::string& id) const {
+  auto r = db_->Get(refunds_, RefundKey(id).bytes());
+  return r.ok() && r->has_value();
+}
+
+std::string CheckoutService::Fingerprint(const google::protobuf::Message& req) const {
+  // Keyed with the installation's secret: the request holds the full card number.
+  return RequestFingerprint(req, options_.gate.internal_key);
 }
 
 bool CheckoutService::Claim(const std::string& id) {
@@ -215,7 +233,7 @@ void CheckoutService::Connect(std::shared_ptr<grpc::Channel> cards,
   std::vector<std::string> ids;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    ids.assign(busy_.begin(), busy_.end());
+    ids.swap(recovering_);  // what Open found, never a live request's claim
   }
   for (const std::string& id : ids) {
     auto rec = Load(id);
@@ -234,6 +252,7 @@ void CheckoutService::Connect(std::shared_ptr<grpc::Channel> cards,
       std::lock_guard<std::mutex> lock(mu_);
       ++recovered_;
     }
+    BeginBackground();
     Drive(std::move(**rec), [this, id](absl::StatusOr<Record> r) {
       if (!r.ok()) {
         // Left as it is: the till's retry (or the next start) finishes it.
@@ -241,8 +260,19 @@ void CheckoutService::Connect(std::shared_ptr<grpc::Channel> cards,
             {{"checkout", id}, {"reason", r.status().ToString()}});
       }
       Unclaim(id);
+      EndBackground();
     });
   }
+}
+
+void CheckoutService::BeginBackground() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++background_;
+}
+
+void CheckoutService::EndBackground() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (--background_ == 0) idle_.notify_all();
 }
 
 void CheckoutService::Drive(Record rec, RecordDone done) {
@@ -359,7 +389,12 @@ CheckoutService::Reactor* CheckoutService::Authorize(Ctx* ctx,
           *resp = r->checkout();
           (*done)(absl::OkStatus());
         };
-        const std::string fingerprint = RequestFingerprint(*req);
+        const std::string fingerprint = Fingerprint(*req);
+        if (IsRefund(id)) {
+          return finish(absl::AlreadyExistsError(absl::StrCat(
+              Describe(req->trace()), " at this till is a refund; a new purchase needs a new ",
+              "trace number")));
+        }
         auto existing = Load(id);
         if (!existing.ok()) return finish(existing.status());
         if (existing->has_value()) {
@@ -490,15 +525,28 @@ CheckoutService::Reactor* CheckoutService::Confirm(Ctx* ctx, const perks::v1::Co
     const perks::v1::Checkout& c = rec.checkout();
     switch (rec.step()) {
       case perks::storage::v1::CHECKOUT_STEP_CONFIRMING:
+        if (!req->bank_reference().empty() && req->bank_reference() != c.bank_reference()) {
+          return finish(absl::AlreadyExistsError(
+              absl::StrCat(Describe(req->trace()), " is being confirmed with bank reference ",
+                           c.bank_reference(), ", not ", req->bank_reference())));
+        }
         return DriveConfirm(std::move(rec), std::move(finish));
       case perks::storage::v1::CHECKOUT_STEP_AUTHORIZING:
         return finish(absl::UnavailableError(
             absl::StrCat("the authorization of ", Describe(req->trace()),
                          " has not finished: send the authorization again, then confirm")));
-      case perks::storage::v1::CHECKOUT_STEP_REVERSING:
-        return finish(absl::FailedPreconditionError(
-            absl::StrCat(Describe(req->trace()),
-                         " is being reversed and cannot be confirmed; void the bank ", "payment")));
+      case perks::storage::v1::CHECKOUT_STEP_REVERSING: {
+        // A reversal (or an expiry) was written down: it is finished, then answered for.
+        auto trace = req->trace();
+        return DriveReverse(
+            std::move(rec), [trace, finish = std::move(finish)](absl::StatusOr<Record> r) mutable {
+              if (!r.ok()) return finish(r.status());
+              finish(absl::FailedPreconditionError(absl::StrCat(
+                  Describe(trace), " is ", perks::v1::CheckoutState_Name(r->checkout().state()),
+                  " and cannot be confirmed; void the bank payment, or authorize again with a new ",
+                  "trace number")));
+            });
+      }
       default:
         break;
     }
@@ -569,7 +617,8 @@ void CheckoutService::DriveConfirm(Record rec, RecordDone done) {
         absl::Status refused;
         if (!s.ok()) {
           absl::Status why = FromGrpcStatus(s);
-          if (!Definitive(why.code())) {
+          // Only FAILED_PRECONDITION says the reservation is no longer held.
+          if (why.code() != absl::StatusCode::kFailedPrecondition) {
             return shared->second(absl::UnavailableError(
                 absl::StrCat("the confirmation is not finished (", why.message(),
                              "); send the same confirmation again")));
@@ -610,6 +659,11 @@ CheckoutService::Reactor* CheckoutService::Reverse(Ctx* ctx, const perks::v1::Re
       *resp = r->checkout();
       (*done)(absl::OkStatus());
     };
+    if (IsRefund(id)) {
+      return finish(absl::FailedPreconditionError(absl::StrCat(
+          Describe(req->trace()), " at this till is a refund, and a refund is not reversed; ",
+          "send the same refund again to learn its answer")));
+    }
     auto loaded = Load(id);
     if (!loaded.ok()) return finish(loaded.status());
     const std::string reason = req->reason().empty() ? "reversed by the till" : req->reason();
@@ -632,9 +686,24 @@ CheckoutService::Reactor* CheckoutService::Reverse(Ctx* ctx, const perks::v1::Re
     if (rec.step() == perks::storage::v1::CHECKOUT_STEP_REVERSING) {
       return DriveReverse(std::move(rec), std::move(finish));
     }
+    if (rec.step() == perks::storage::v1::CHECKOUT_STEP_CONFIRMING) {
+      // Its confirmation was written down: it is finished first, then answered for.
+      auto trace = req->trace();
+      return DriveConfirm(std::move(rec), [this, id, trace, finish = std::move(finish)](
+                                              absl::StatusOr<Record> r) mutable {
+        auto now = Load(id);
+        if (!now.ok() || !now->has_value()) return finish(r.status());
+        const CheckoutState state = (*now)->checkout().state();
+        if (state == perks::v1::CHECKOUT_STATE_EXPIRED) return finish(std::move(**now));
+        if (state == perks::v1::CHECKOUT_STATE_CONFIRMED) {
+          return finish(absl::FailedPreconditionError(absl::StrCat(
+              Describe(trace), " is confirmed: a confirmed purchase is refunded, not reversed")));
+        }
+        finish(r.status());  // not finished: the till sends the reversal again
+      });
+    }
     const CheckoutState state = rec.checkout().state();
-    if (rec.step() == perks::storage::v1::CHECKOUT_STEP_CONFIRMING ||
-        state == perks::v1::CHECKOUT_STATE_CONFIRMED) {
+    if (state == perks::v1::CHECKOUT_STATE_CONFIRMED) {
       return finish(absl::FailedPreconditionError(
           absl::StrCat(Describe(req->trace()),
                        " is confirmed: a confirmed purchase is refunded, not reversed")));
@@ -708,31 +777,40 @@ void CheckoutService::Expire(std::vector<std::string> ids) {
       continue;
     }
     auto loaded = Load(id);
-    if (!loaded.ok() || !loaded->has_value() ||
-        (*loaded)->step() != perks::storage::v1::CHECKOUT_STEP_NONE ||
-        (*loaded)->checkout().state() != perks::v1::CHECKOUT_STATE_AUTHORIZED ||
-        absl::ToUnixMillis(now) < (*loaded)->checkout().expires_at_unix_ms()) {
+    const bool found = loaded.ok() && loaded->has_value();
+    // An expiry whose release failed is finished; an authorization whose time has come expires.
+    const bool reversing =
+        found && (*loaded)->step() == perks::storage::v1::CHECKOUT_STEP_REVERSING;
+    const bool due = found && (*loaded)->step() == perks::storage::v1::CHECKOUT_STEP_NONE &&
+                     (*loaded)->checkout().state() == perks::v1::CHECKOUT_STATE_AUTHORIZED &&
+                     absl::ToUnixMillis(now) >= (*loaded)->checkout().expires_at_unix_ms();
+    if (!reversing && !due) {
+      if (!loaded.ok()) expiry_.Add(id, now + absl::Seconds(5));
       Unclaim(id);
       continue;
     }
     Record rec = std::move(**loaded);
-    rec.set_step(perks::storage::v1::CHECKOUT_STEP_REVERSING);
-    rec.set_reversing_to(perks::v1::CHECKOUT_STATE_EXPIRED);
-    rec.mutable_checkout()->set_reason("neither confirmed nor reversed in time");
-    Save(std::move(rec), [this, id](absl::StatusOr<Record> saved) {
-      if (!saved.ok()) {
+    if (due) {
+      rec.set_step(perks::storage::v1::CHECKOUT_STEP_REVERSING);
+      rec.set_reversing_to(perks::v1::CHECKOUT_STATE_EXPIRED);
+      rec.mutable_checkout()->set_reason("neither confirmed nor reversed in time");
+    }
+    BeginBackground();
+    // When a write or the release fails, it is looked at again a little later.
+    auto again = [this, id](const absl::Status& why) {
+      Log(LogLevel::kWarning, "checkout.expiry_deferred",
+          {{"checkout", id}, {"reason", why.ToString()}});
+      expiry_.Add(id, clock_->Now() + absl::Seconds(5));
+      Unclaim(id);
+      EndBackground();
+    };
+    Save(std::move(rec), [this, id, again](absl::StatusOr<Record> saved) {
+      if (!saved.ok()) return again(saved.status());
+      DriveReverse(std::move(*saved), [this, id, again](absl::StatusOr<Record> r) {
+        if (!r.ok()) return again(r.status());
         Unclaim(id);
-        return;
-      }
-      DriveReverse(std::move(*saved), [this, id](absl::StatusOr<Record> r) {
-        Unclaim(id);
-        if (!r.ok()) {
-          Log(LogLevel::kWarning, "checkout.expiry_deferred",
-              {{"checkout", id}, {"reason", r.status().ToString()}});
-          expiry_.Add(id, clock_->Now() + absl::Seconds(5));
-          return;
-        }
         if (expired_) expired_(id);
+        EndBackground();
       });
     });
   }
@@ -745,13 +823,13 @@ CheckoutService::Reactor* CheckoutService::Refund(Ctx* ctx, const perks::v1::Ref
     if (req->checkout_id().empty()) {
       return done(absl::InvalidArgumentError("name the purchase refunded: checkout_id"));
     }
-    if (req->amount_fen() <= 0 || req->amount_fen() > kAmountFenMax) {
+    if (req->amount_fen() <= 0 || req->amount_fen() > options_.amount_fen_max) {
       return done(absl::InvalidArgumentError(
           absl::StrCat("amount_fen must be at least 1 (fen) and at most the purchase; got ",
                        req->amount_fen())));
     }
     const std::string refund_id = CheckoutId(caller.name(), req->trace());
-    const std::string fingerprint = RequestFingerprint(*req);
+    const std::string fingerprint = Fingerprint(*req);
     const int64_t now = absl::ToUnixMillis(clock_->Now());
     auto answer = std::make_shared<Gate::Done>(std::move(done));
     absl::Status queued = writer_->Submit(
@@ -767,6 +845,13 @@ CheckoutService::Reactor* CheckoutService::Refund(Ctx* ctx, const perks::v1::Ref
             }
             *resp = (*seen)->result();
             return absl::OkStatus();
+          }
+          auto used = txn.Get(checkouts_, CheckoutKey(refund_id).bytes());
+          if (!used.ok()) return used.status();
+          if (used->has_value()) {
+            return absl::AlreadyExistsError(absl::StrCat(
+                Describe(req->trace()), " at this till is already a purchase (or its reversal); a ",
+                "refund needs a new trace number"));
           }
           auto loaded = GetRecord<Record>(txn, checkouts_, CheckoutKey(req->checkout_id()));
           if (!loaded.ok()) return loaded.status();

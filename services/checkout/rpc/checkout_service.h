@@ -17,6 +17,7 @@
 #ifndef PERKS_SERVICES_CHECKOUT_RPC_CHECKOUT_SERVICE_H_
 #define PERKS_SERVICES_CHECKOUT_RPC_CHECKOUT_SERVICE_H_
 
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -32,6 +33,7 @@
 #include "perks/v1/promotion.grpc.pb.h"
 #include "services/common/clock.h"
 #include "services/common/expiry_queue.h"
+#include "services/common/idempotency.h"
 #include "services/gate/gate.h"
 #include "storage/db.h"
 #include "storage/writer.h"
@@ -95,6 +97,13 @@ class CheckoutService final : public perks::v1::CheckoutService::CallbackService
 
   // One step at a time per checkout: false when one is under way.
   bool Claim(const std::string& id);
+  // Whether this till's transaction key is one of its refunds.
+  bool IsRefund(const std::string& id) const;
+  // The request's fingerprint, keyed with the installation's secret.
+  std::string Fingerprint(const google::protobuf::Message& req) const;
+  // Steps run by recovery and expiry, which no gRPC call waits for: Close waits for them.
+  void BeginBackground();
+  void EndBackground();
   void Unclaim(const std::string& id);
 
   absl::StatusOr<std::optional<Record>> Load(const std::string& id) const;
@@ -128,6 +137,9 @@ class CheckoutService final : public perks::v1::CheckoutService::CallbackService
 
   mutable std::mutex mu_;
   absl::flat_hash_set<std::string> busy_;
+  std::vector<std::string> recovering_;  // found caught in a step by Open, for Connect
+  int background_ = 0;
+  std::condition_variable idle_;
   size_t recovered_ = 0;
   std::function<void(const std::string&)> expired_;
   ExpiryQueue expiry_;  // last: it calls back into the members above
