@@ -172,6 +172,17 @@ absl::Status CheckoutService::Close() {
   return db_->Close();
 }
 
+CheckoutService::RecordDone CheckoutService::Answer(std::string id, perks::v1::Checkout* resp,
+                                                    Gate::Done done) {
+  return [this, id = std::move(id), resp,
+          done = std::make_shared<Gate::Done>(std::move(done))](absl::StatusOr<Record> r) {
+    Unclaim(id);
+    if (!r.ok()) return (*done)(r.status());
+    *resp = r->checkout();
+    (*done)(absl::OkStatus());
+  };
+}
+
 bool CheckoutService::IsRefund(const std::string& id) const {
   auto r = db_->Get(refunds_, RefundKey(id).bytes());
   return r.ok() && r->has_value();
@@ -382,13 +393,7 @@ CheckoutService::Reactor* CheckoutService::Authorize(Ctx* ctx,
         }
         const std::string id = CheckoutId(caller.name(), req->trace());
         if (!Claim(id)) return done(Busy(id));
-        auto finish = [this, id, resp, done = std::make_shared<Gate::Done>(std::move(done))](
-                          absl::StatusOr<Record> r) {
-          Unclaim(id);
-          if (!r.ok()) return (*done)(r.status());
-          *resp = r->checkout();
-          (*done)(absl::OkStatus());
-        };
+        RecordDone finish = Answer(id, resp, std::move(done));
         const std::string fingerprint = Fingerprint(*req);
         if (IsRefund(id)) {
           return finish(absl::AlreadyExistsError(absl::StrCat(
@@ -508,13 +513,7 @@ CheckoutService::Reactor* CheckoutService::Confirm(Ctx* ctx, const perks::v1::Co
     }
     const std::string id = CheckoutId(caller.name(), req->trace());
     if (!Claim(id)) return done(Busy(id));
-    auto finish = [this, id, resp,
-                   done = std::make_shared<Gate::Done>(std::move(done))](absl::StatusOr<Record> r) {
-      Unclaim(id);
-      if (!r.ok()) return (*done)(r.status());
-      *resp = r->checkout();
-      (*done)(absl::OkStatus());
-    };
+    RecordDone finish = Answer(id, resp, std::move(done));
     auto loaded = Load(id);
     if (!loaded.ok()) return finish(loaded.status());
     if (!loaded->has_value()) {
@@ -652,13 +651,7 @@ CheckoutService::Reactor* CheckoutService::Reverse(Ctx* ctx, const perks::v1::Re
     }
     const std::string id = CheckoutId(caller.name(), req->trace());
     if (!Claim(id)) return done(Busy(id));
-    auto finish = [this, id, resp,
-                   done = std::make_shared<Gate::Done>(std::move(done))](absl::StatusOr<Record> r) {
-      Unclaim(id);
-      if (!r.ok()) return (*done)(r.status());
-      *resp = r->checkout();
-      (*done)(absl::OkStatus());
-    };
+    RecordDone finish = Answer(id, resp, std::move(done));
     if (IsRefund(id)) {
       return finish(absl::FailedPreconditionError(absl::StrCat(
           Describe(req->trace()), " at this till is a refund, and a refund is not reversed; ",

@@ -97,6 +97,8 @@ class CheckoutService final : public perks::v1::CheckoutService::CallbackService
 
   // One step at a time per checkout: false when one is under way.
   bool Claim(const std::string& id);
+  // Ends a claimed request: unclaims `id`, then answers the call with the record (or the error).
+  RecordDone Answer(std::string id, perks::v1::Checkout* resp, Gate::Done done);
   // Whether this till's transaction key is one of its refunds.
   bool IsRefund(const std::string& id) const;
   // The request's fingerprint, keyed with the installation's secret.
