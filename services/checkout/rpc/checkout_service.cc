@@ -26,13 +26,11 @@ using perks::v1::CheckoutState;
 
 constexpr char kCheckouts[] = "checkouts";
 constexpr char kPending[] = "pending";
-constexpr char kRefunds[] = "refunds";
 constexpr uint32_t kSchemaVersion = 1;
 
-// Keys: checkouts/<checkout id>, pending/<checkout id>, refunds/<refund id>.
+// Keys: checkouts/<till key> (a purchase, or a refund's answer), pending/<till key>.
 storage::Key CheckoutKey(std::string_view id) { return storage::Key().Str("checkout").Str(id); }
 storage::Key PendingKey(std::string_view id) { return storage::Key().Str("pending").Str(id); }
-storage::Key RefundKey(std::string_view id) { return storage::Key().Str("refund").Str(id); }
 
 bool IsPending(const CheckoutService::Record& rec) {
   return rec.step() != perks::storage::v1::CHECKOUT_STEP_NONE ||
@@ -124,7 +122,7 @@ absl::StatusOr<std::unique_ptr<CheckoutService>> CheckoutService::Open(
     const CheckoutServiceOptions& o) {
   storage::DbOptions db_options;
   db_options.path = o.db_path;
-  db_options.column_families = {kCheckouts, kPending, kRefunds};
+  db_options.column_families = {kCheckouts, kPending};
   db_options.schema_version = kSchemaVersion;
   db_options.block_cache_bytes = o.cache_bytes;
   auto db = storage::Db::Open(db_options);
@@ -152,7 +150,6 @@ CheckoutService::CheckoutService(std::unique_ptr<storage::Db> db, const Checkout
       writer_(std::make_unique<storage::GroupCommitWriter>(db_.get(), o.writer)),
       checkouts_(db_->Family(kCheckouts)),
       pending_(db_->Family(kPending)),
-      refunds_(db_->Family(kRefunds)),
       clock_(o.clock),
       options_(o),
       gate_("perks.v1.CheckoutService", o.gate),
@@ -183,9 +180,34 @@ CheckoutService::RecordDone CheckoutService::Answer(std::string id, perks::v1::C
   };
 }
 
-bool CheckoutService::IsRefund(const std::string& id) const {
-  auto r = db_->Get(refunds_, RefundKey(id).bytes());
-  return r.ok() && r->has_value();
+CheckoutService::Record CheckoutService::NewRecord(const Caller& till, const std::string& id) {
+  Record rec;
+  perks::v1::Checkout& c = *rec.mutable_checkout();
+  c.set_checkout_id(id);
+  c.set_tenant_id(till.tenant_id());
+  c.set_merchant_id(till.merchant_id());
+  c.set_store_id(till.store_id());
+  c.set_terminal_id(till.name());
+  return rec;
+}
+
+std::string CheckoutService::StepRequestId(const Record& rec, std::string_view step) {
+  return absl::StrCat("checkout/", rec.checkout().checkout_id(), step.empty() ? "" : "/",
+                      std::string(step));
+}
+
+void CheckoutService::StartReverse(Record& rec, CheckoutState to, std::string reason) {
+  rec.set_step(perks::storage::v1::CHECKOUT_STEP_REVERSING);
+  rec.set_reversing_to(to);
+  rec.mutable_checkout()->set_reason(std::move(reason));
+}
+
+std::shared_ptr<Gate::Outgoing<perks::v1::ReserveRequest, perks::v1::Reservation>>
+CheckoutService::ReserveCall(const Record& rec) const {
+  auto call = gate_.NewCall<perks::v1::ReserveRequest, perks::v1::Reservation>();
+  call->req.set_request_id(StepRequestId(rec, ""));
+  *call->req.mutable_basket() = rec.basket();
+  return call;
 }
 
 std::string CheckoutService::Fingerprint(const google::protobuf::Message& req) const {
@@ -395,15 +417,15 @@ CheckoutService::Reactor* CheckoutService::Authorize(Ctx* ctx,
         if (!Claim(id)) return done(Busy(id));
         RecordDone finish = Answer(id, resp, std::move(done));
         const std::string fingerprint = Fingerprint(*req);
-        if (IsRefund(id)) {
-          return finish(absl::AlreadyExistsError(absl::StrCat(
-              Describe(req->trace()), " at this till is a refund; a new purchase needs a new ",
-              "trace number")));
-        }
         auto existing = Load(id);
         if (!existing.ok()) return finish(existing.status());
         if (existing->has_value()) {
           Record& rec = **existing;
+          if (rec.has_refund()) {
+            return finish(absl::AlreadyExistsError(absl::StrCat(
+                Describe(req->trace()), " at this till is a refund; a new purchase needs a new ",
+                "trace number")));
+          }
           if (rec.reversed_unseen()) {
             return finish(absl::FailedPreconditionError(absl::StrCat(
                 Describe(req->trace()), " was reversed before its authorization arrived, so it is ",
@@ -421,14 +443,9 @@ CheckoutService::Reactor* CheckoutService::Authorize(Ctx* ctx,
                    [this, id, caller, fingerprint, finish = std::move(finish)](
                        absl::StatusOr<std::pair<perks::v1::Basket, perks::v1::Card>> b) mutable {
                      if (!b.ok()) return finish(b.status());
-                     Record rec;
+                     Record rec = NewRecord(caller, id);
                      perks::v1::Checkout& c = *rec.mutable_checkout();
-                     c.set_checkout_id(id);
                      c.set_state(perks::v1::CHECKOUT_STATE_PENDING);
-                     c.set_tenant_id(caller.tenant_id());
-                     c.set_merchant_id(caller.merchant_id());
-                     c.set_store_id(caller.store_id());
-                     c.set_terminal_id(caller.name());
                      c.set_card_id(b->second.card_id());
                      c.set_card_number_masked(b->second.card_number_masked());
                      c.set_amount_fen(b->first.amount_fen());
@@ -449,9 +466,7 @@ CheckoutService::Reactor* CheckoutService::Authorize(Ctx* ctx,
 void CheckoutService::DriveAuthorize(Record rec, RecordDone done) {
   auto promotions = promotions_.stub();
   if (!promotions) return done(absl::UnavailableError("starting; send the authorization again"));
-  auto call = gate_.NewCall<perks::v1::ReserveRequest, perks::v1::Reservation>();
-  call->req.set_request_id(absl::StrCat("checkout/", rec.checkout().checkout_id()));
-  *call->req.mutable_basket() = rec.basket();
+  auto call = ReserveCall(rec);
   auto shared = std::make_shared<std::pair<Record, RecordDone>>(std::move(rec), std::move(done));
   promotions->async()->Reserve(
       call->ctx.get(), &call->req, &call->resp, [this, promotions, call, shared](grpc::Status s) {
@@ -516,7 +531,7 @@ CheckoutService::Reactor* CheckoutService::Confirm(Ctx* ctx, const perks::v1::Co
     RecordDone finish = Answer(id, resp, std::move(done));
     auto loaded = Load(id);
     if (!loaded.ok()) return finish(loaded.status());
-    if (!loaded->has_value()) {
+    if (!loaded->has_value() || (*loaded)->has_refund()) {
       return finish(absl::NotFoundError(absl::StrCat("this till has no authorization with ",
                                                      Describe(req->trace()), "; authorize first")));
     }
@@ -575,9 +590,7 @@ CheckoutService::Reactor* CheckoutService::Confirm(Ctx* ctx, const perks::v1::Co
     }
     if (absl::ToUnixMillis(clock_->Now()) >= c.expires_at_unix_ms()) {
       // Too late: it expires now, and the confirmation is refused.
-      rec.set_step(perks::storage::v1::CHECKOUT_STEP_REVERSING);
-      rec.set_reversing_to(perks::v1::CHECKOUT_STATE_EXPIRED);
-      rec.mutable_checkout()->set_reason("not confirmed in time");
+      StartReverse(rec, perks::v1::CHECKOUT_STATE_EXPIRED, "not confirmed in time");
       const int64_t expired_at = c.expires_at_unix_ms();
       auto trace = req->trace();
       return Save(std::move(rec), [this, expired_at, trace, finish = std::move(finish)](
@@ -606,7 +619,7 @@ void CheckoutService::DriveConfirm(Record rec, RecordDone done) {
   auto promotions = promotions_.stub();
   if (!promotions) return done(absl::UnavailableError("starting; send the confirmation again"));
   auto call = gate_.NewCall<perks::v1::CommitRequest, perks::v1::Reservation>();
-  call->req.set_request_id(absl::StrCat("checkout/", rec.checkout().checkout_id(), "/commit"));
+  call->req.set_request_id(StepRequestId(rec, "commit"));
   call->req.set_reservation_id(rec.reservation_id());
   auto shared = std::make_shared<std::pair<Record, RecordDone>>(std::move(rec), std::move(done));
   promotions->async()->Commit(
@@ -652,24 +665,19 @@ CheckoutService::Reactor* CheckoutService::Reverse(Ctx* ctx, const perks::v1::Re
     const std::string id = CheckoutId(caller.name(), req->trace());
     if (!Claim(id)) return done(Busy(id));
     RecordDone finish = Answer(id, resp, std::move(done));
-    if (IsRefund(id)) {
+    auto loaded = Load(id);
+    if (!loaded.ok()) return finish(loaded.status());
+    if (loaded->has_value() && (*loaded)->has_refund()) {
       return finish(absl::FailedPreconditionError(absl::StrCat(
           Describe(req->trace()), " at this till is a refund, and a refund is not reversed; ",
           "send the same refund again to learn its answer")));
     }
-    auto loaded = Load(id);
-    if (!loaded.ok()) return finish(loaded.status());
     const std::string reason = req->reason().empty() ? "reversed by the till" : req->reason();
     if (!loaded->has_value()) {
       // Not seen yet: answered as done, and remembered, so its late authorization is refused.
-      Record rec;
+      Record rec = NewRecord(caller, id);
       perks::v1::Checkout& c = *rec.mutable_checkout();
-      c.set_checkout_id(id);
       c.set_state(perks::v1::CHECKOUT_STATE_REVERSED);
-      c.set_tenant_id(caller.tenant_id());
-      c.set_merchant_id(caller.merchant_id());
-      c.set_store_id(caller.store_id());
-      c.set_terminal_id(caller.name());
       c.set_settled_at_unix_ms(absl::ToUnixMillis(clock_->Now()));
       c.set_reason(reason);
       rec.set_reversed_unseen(true);
@@ -704,9 +712,7 @@ CheckoutService::Reactor* CheckoutService::Reverse(Ctx* ctx, const perks::v1::Re
     if (state == perks::v1::CHECKOUT_STATE_REVERSED || state == perks::v1::CHECKOUT_STATE_EXPIRED) {
       return finish(std::move(rec));  // done already
     }
-    rec.set_step(perks::storage::v1::CHECKOUT_STEP_REVERSING);
-    rec.set_reversing_to(perks::v1::CHECKOUT_STATE_REVERSED);
-    rec.mutable_checkout()->set_reason(reason);
+    StartReverse(rec, perks::v1::CHECKOUT_STATE_REVERSED, reason);
     Save(std::move(rec), [this, finish = std::move(finish)](absl::StatusOr<Record> saved) mutable {
       if (!saved.ok()) return finish(saved.status());
       DriveReverse(std::move(*saved), std::move(finish));
@@ -730,8 +736,7 @@ void CheckoutService::DriveReverse(Record rec, RecordDone done) {
   };
   auto release = [this, promotions, shared, finish](std::string reservation_id) {
     auto call = gate_.NewCall<perks::v1::ReleaseRequest, perks::v1::Reservation>();
-    call->req.set_request_id(
-        absl::StrCat("checkout/", shared->first.checkout().checkout_id(), "/release"));
+    call->req.set_request_id(StepRequestId(shared->first, "release"));
     call->req.set_reservation_id(std::move(reservation_id));
     call->req.set_reason(shared->first.checkout().reason());
     promotions->async()->Release(
@@ -748,9 +753,7 @@ void CheckoutService::DriveReverse(Record rec, RecordDone done) {
   };
   if (!shared->first.reservation_id().empty()) return release(shared->first.reservation_id());
   // Its authorization never finished: the reservation (made now, if it never was) is released.
-  auto call = gate_.NewCall<perks::v1::ReserveRequest, perks::v1::Reservation>();
-  call->req.set_request_id(absl::StrCat("checkout/", shared->first.checkout().checkout_id()));
-  *call->req.mutable_basket() = shared->first.basket();
+  auto call = ReserveCall(shared->first);
   promotions->async()->Reserve(
       call->ctx.get(), &call->req, &call->resp,
       [promotions, call, shared, release, finish](grpc::Status s) {
@@ -784,9 +787,8 @@ void CheckoutService::Expire(std::vector<std::string> ids) {
     }
     Record rec = std::move(**loaded);
     if (due) {
-      rec.set_step(perks::storage::v1::CHECKOUT_STEP_REVERSING);
-      rec.set_reversing_to(perks::v1::CHECKOUT_STATE_EXPIRED);
-      rec.mutable_checkout()->set_reason("neither confirmed nor reversed in time");
+      StartReverse(rec, perks::v1::CHECKOUT_STATE_EXPIRED,
+                   "neither confirmed nor reversed in time");
     }
     BeginBackground();
     // When a write or the release fails, it is looked at again a little later.
@@ -827,28 +829,27 @@ CheckoutService::Reactor* CheckoutService::Refund(Ctx* ctx, const perks::v1::Ref
     auto answer = std::make_shared<Gate::Done>(std::move(done));
     absl::Status queued = writer_->Submit(
         [this, req, resp, caller, refund_id, fingerprint, now](storage::Txn& txn) -> absl::Status {
-          auto seen =
-              GetRecord<perks::storage::v1::RefundRecord>(txn, refunds_, RefundKey(refund_id));
+          // The refund's own key: a retry of it, or already another transaction.
+          auto seen = GetRecord<Record>(txn, checkouts_, CheckoutKey(refund_id));
           if (!seen.ok()) return seen.status();
           if (seen->has_value()) {
-            if ((*seen)->fingerprint() != fingerprint) {
+            if (!(*seen)->has_refund()) {
+              return absl::AlreadyExistsError(absl::StrCat(
+                  Describe(req->trace()), " at this till is already a purchase (or its ",
+                  "reversal); a refund needs a new trace number"));
+            }
+            if ((*seen)->refund().fingerprint() != fingerprint) {
               return absl::AlreadyExistsError(absl::StrCat(
                   Describe(req->trace()), " at this till is already another refund; a new ",
                   "refund needs a new trace number"));
             }
-            *resp = (*seen)->result();
+            *resp = (*seen)->refund().result();
             return absl::OkStatus();
-          }
-          auto used = txn.Get(checkouts_, CheckoutKey(refund_id).bytes());
-          if (!used.ok()) return used.status();
-          if (used->has_value()) {
-            return absl::AlreadyExistsError(absl::StrCat(
-                Describe(req->trace()), " at this till is already a purchase (or its reversal); a ",
-                "refund needs a new trace number"));
           }
           auto loaded = GetRecord<Record>(txn, checkouts_, CheckoutKey(req->checkout_id()));
           if (!loaded.ok()) return loaded.status();
-          if (!loaded->has_value() || (*loaded)->checkout().merchant_id() != caller.merchant_id() ||
+          if (!loaded->has_value() || (*loaded)->has_refund() ||
+              (*loaded)->checkout().merchant_id() != caller.merchant_id() ||
               (*loaded)->reversed_unseen()) {
             return absl::NotFoundError(absl::StrCat("this merchant has no purchase ",
                                                     req->checkout_id(), "; check the receipt"));
@@ -873,11 +874,11 @@ CheckoutService::Reactor* CheckoutService::Refund(Ctx* ctx, const perks::v1::Ref
           c.set_refunded_discount_fen(c.refunded_discount_fen() + split->discount_fen);
           *resp->mutable_refund() = *r;
           *resp->mutable_checkout() = c;
-          perks::storage::v1::RefundRecord answer;
-          answer.set_fingerprint(fingerprint);
-          *answer.mutable_result() = *resp;
+          Record answer;
+          answer.mutable_refund()->set_fingerprint(fingerprint);
+          *answer.mutable_refund()->mutable_result() = *resp;
           txn.Put(checkouts_, CheckoutKey(c.checkout_id()).bytes(), rec.SerializeAsString());
-          txn.Put(refunds_, RefundKey(refund_id).bytes(), answer.SerializeAsString());
+          txn.Put(checkouts_, CheckoutKey(refund_id).bytes(), answer.SerializeAsString());
           return absl::OkStatus();
         },
         [answer](absl::Status s) { (*answer)(s); });
@@ -900,7 +901,7 @@ CheckoutService::Reactor* CheckoutService::GetCheckout(Ctx* ctx,
         }
         auto loaded = Load(id);
         if (!loaded.ok()) return done(loaded.status());
-        const bool visible = loaded->has_value() &&
+        const bool visible = loaded->has_value() && !(*loaded)->has_refund() &&
                              SeesTenant(caller, (*loaded)->checkout().tenant_id()) &&
                              (!BoundToMerchant(caller) ||
                               (*loaded)->checkout().merchant_id() == caller.merchant_id());

@@ -99,8 +99,16 @@ class CheckoutService final : public perks::v1::CheckoutService::CallbackService
   bool Claim(const std::string& id);
   // Ends a claimed request: unclaims `id`, then answers the call with the record (or the error).
   RecordDone Answer(std::string id, perks::v1::Checkout* resp, Gate::Done done);
-  // Whether this till's transaction key is one of its refunds.
-  bool IsRefund(const std::string& id) const;
+  // A record for till key `id`, in the till's city, merchant and store.
+  static Record NewRecord(const perks::v1::Caller& till, const std::string& id);
+  // The request id of a step's call to the promotion service: "checkout/<key>[/<step>]", the
+  // same however often the step is driven.
+  static std::string StepRequestId(const Record& rec, std::string_view step);
+  // Writes down that `rec` is being released, to end in `to`.
+  static void StartReverse(Record& rec, perks::v1::CheckoutState to, std::string reason);
+  // The Reserve of `rec`'s basket (its authorization, or learning what it holds).
+  std::shared_ptr<Gate::Outgoing<perks::v1::ReserveRequest, perks::v1::Reservation>> ReserveCall(
+      const Record& rec) const;
   // The request's fingerprint, keyed with the installation's secret.
   std::string Fingerprint(const google::protobuf::Message& req) const;
   // Steps run by recovery and expiry, which no gRPC call waits for: Close waits for them.
@@ -129,7 +137,7 @@ class CheckoutService final : public perks::v1::CheckoutService::CallbackService
 
   std::unique_ptr<storage::Db> db_;
   std::unique_ptr<storage::GroupCommitWriter> writer_;
-  storage::Cf checkouts_, pending_, refunds_;
+  storage::Cf checkouts_, pending_;
   const Clock* clock_;
   CheckoutServiceOptions options_;
   Gate gate_;
