@@ -1,5 +1,11 @@
 #include "services/common/calendar.h"
 
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
 namespace perks {
 
 const absl::TimeZone& ShanghaiZone() {
@@ -52,6 +58,28 @@ int64_t LocalWeekNumber(absl::CivilDay day) {
 
 int64_t LocalMonthNumber(absl::CivilDay day) {
   return (day.year() - 1970) * 12 + (day.month() - 1);
+}
+
+absl::StatusOr<absl::CivilDay> ParseCompactDate(const std::string& d, const std::string& field) {
+  const bool digits = d.size() == 8 && std::all_of(d.begin(), d.end(),
+                                                   [](char c) { return absl::ascii_isdigit(c); });
+  int year = 0, month = 0, day = 0;
+  if (digits) {
+    year = std::stoi(d.substr(0, 4));
+    month = std::stoi(d.substr(4, 2));
+    day = std::stoi(d.substr(6, 2));
+  }
+  absl::CivilDay civil(year, month, day);  // normalizes: 20261231 + 1 month would not match
+  if (!digits || year < 2000 || civil.year() != year || civil.month() != month ||
+      civil.day() != day) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " must be a date as YYYYMMDD, e.g. 20261201; got \"", d, "\""));
+  }
+  return civil;
+}
+
+std::string FormatCompactDate(absl::CivilDay day) {
+  return absl::StrFormat("%04d%02d%02d", day.year(), day.month(), day.day());
 }
 
 }  // namespace perks

@@ -4,7 +4,9 @@
 #define PERKS_SERVICES_COMMON_CALENDAR_H_
 
 #include <cstdint>
+#include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 
@@ -26,6 +28,11 @@ LocalMoment ToShanghai(absl::Time t);
 int64_t LocalDayNumber(absl::CivilDay day);
 int64_t LocalWeekNumber(absl::CivilDay day);
 int64_t LocalMonthNumber(absl::CivilDay day);
+
+// A date as tills and files write it, "20261205" (YYYYMMDD, from the year 2000). INVALID_ARGUMENT
+// naming `field` for anything else.
+absl::StatusOr<absl::CivilDay> ParseCompactDate(const std::string& text, const std::string& field);
+std::string FormatCompactDate(absl::CivilDay day);
 
 }  // namespace perks
 

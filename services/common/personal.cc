@@ -192,6 +192,37 @@ std::string Sha256(std::string_view data) {
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
+Sha256Stream::Sha256Stream() : ctx_(EVP_MD_CTX_new()) {
+  if (ctx_ == nullptr ||
+      EVP_DigestInit_ex2(static_cast<EVP_MD_CTX*>(ctx_), ThreadContexts().sha256, nullptr) != 1) {
+    std::abort();
+  }
+}
+
+Sha256Stream::~Sha256Stream() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+
+Sha256Stream::Sha256Stream(Sha256Stream&& other) noexcept : ctx_(other.ctx_) {
+  other.ctx_ = nullptr;
+}
+
+void Sha256Stream::Update(std::string_view data) {
+  if (EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data.data(), data.size()) != 1) {
+    std::abort();
+  }
+}
+
+std::string Sha256Stream::HexDigest() const {
+  EVP_MD_CTX* copy = EVP_MD_CTX_new();
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (copy == nullptr || EVP_MD_CTX_copy_ex(copy, static_cast<EVP_MD_CTX*>(ctx_)) != 1 ||
+      EVP_DigestFinal_ex(copy, out, &len) != 1) {
+    std::abort();
+  }
+  EVP_MD_CTX_free(copy);
+  return HexEncode(std::string_view(reinterpret_cast<char*>(out), len));
+}
+
 std::string HexEncode(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;

@@ -37,6 +37,25 @@ std::string ScrubPersonalNumbers(std::string_view text);
 // HMAC-SHA256(key, message), 32 raw bytes.
 std::string HmacSha256(std::string_view key, std::string_view message);
 std::string Sha256(std::string_view data);
+
+// SHA-256 over data given in pieces (a statement's lines, a file), for when the whole is never in
+// memory at once.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  ~Sha256Stream();
+  Sha256Stream(Sha256Stream&& other) noexcept;
+  Sha256Stream& operator=(Sha256Stream&&) = delete;
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+
+  void Update(std::string_view data);
+  // The digest of everything so far, as hex. The stream goes on from there.
+  std::string HexDigest() const;
+
+ private:
+  void* ctx_;  // an EVP_MD_CTX
+};
 std::string HexEncode(std::string_view bytes);
 // `bytes` random bytes from OpenSSL's generator, as hex.
 std::string RandomHex(size_t bytes);

@@ -69,8 +69,19 @@ Policy MakePolicy() {
   // the city's admins and its bank look them up.
   allow("CheckoutService", {"Quote", "Authorize", "Confirm", "Reverse", "Refund"}, kTerminal);
   allow("CheckoutService", {"GetCheckout"}, kAdmins | kBank | kManager | kTerminal);
+  // Settlement: the checkout service posts; a city's admins and its bank close days, read and
+  // reconcile statements and record payouts (a bank's operators for the bank's share only); a
+  // merchant reads its own statements, payables and payouts.
+  allow("SettlementService", {"Post"}, kService);
+  allow("SettlementService",
+        {"GetBalances", "CheckLedger", "CloseDay", "GetDay", "ImportBankFile", "GetReconciliation",
+         "ResolveDifference", "RecordPayout"},
+        kAdmins | kBank);
+  allow("SettlementService", {"GetStatement", "GetPayables", "ListPayouts"},
+        kAdmins | kBank | kManager);
   // Each service's audit log: a city's admins read their city's.
-  for (auto service : {"AuthService", "CardService", "MerchantService", "PromotionService"}) {
+  for (auto service :
+       {"AuthService", "CardService", "MerchantService", "PromotionService", "SettlementService"}) {
     allow(service, {"ListAudit"}, kAdmins);
   }
 

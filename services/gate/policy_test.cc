@@ -7,6 +7,7 @@
 #include "perks/v1/checkout.pb.h"
 #include "perks/v1/merchant.pb.h"
 #include "perks/v1/promotion.pb.h"
+#include "perks/v1/settlement.pb.h"
 
 namespace perks {
 namespace {
@@ -19,7 +20,8 @@ std::vector<const google::protobuf::ServiceDescriptor*> AllServices() {
           perks::v1::Merchant::descriptor()->file()->FindServiceByName("MerchantService"),
           perks::v1::BackupRequest::descriptor()->file()->FindServiceByName("AdminService"),
           perks::v1::Campaign::descriptor()->file()->FindServiceByName("PromotionService"),
-          perks::v1::Checkout::descriptor()->file()->FindServiceByName("CheckoutService")};
+          perks::v1::Checkout::descriptor()->file()->FindServiceByName("CheckoutService"),
+          perks::v1::BusinessDay::descriptor()->file()->FindServiceByName("SettlementService")};
 }
 
 TEST(PolicyTest, EveryMethodOfEveryServiceHasARule) {

@@ -26,6 +26,7 @@
 #include "services/merchant/rpc/merchant_service.h"
 #include "services/perkd/admin_service.h"
 #include "services/promotion/rpc/promotion_service.h"
+#include "services/settlement/rpc/settlement_service.h"
 
 namespace perks {
 
@@ -36,6 +37,7 @@ struct Server::Parts {
   std::unique_ptr<merchant::MerchantService> merchant;
   std::unique_ptr<promotion::PromotionService> promotion;
   std::unique_ptr<checkout::CheckoutService> checkout;
+  std::unique_ptr<settlement::SettlementService> settlement;
   std::unique_ptr<AdminService> admin;
   std::unique_ptr<grpc::Server> grpc_server;
 };
@@ -201,10 +203,21 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       if (!svc.ok()) return svc.status();
       parts.checkout = std::move(*svc);
       builder.RegisterService(parts.checkout.get());
+    } else if (name == "settlement") {
+      settlement::SettlementServiceOptions o;
+      o.gate = gate;
+      o.db_path = (std::filesystem::path(options.data_dir) / "settlement").string();
+      o.clock = clock;
+      o.writer.sync = options.sync_writes;
+      o.day_cutoff = options.day_cutoff;
+      auto svc = settlement::SettlementService::Open(o);
+      if (!svc.ok()) return svc.status();
+      parts.settlement = std::move(*svc);
+      builder.RegisterService(parts.settlement.get());
     } else {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown service '", name,
-                       "'; this build has: auth, card, merchant, promotion, checkout"));
+                       "'; this build has: auth, card, merchant, promotion, checkout, settlement"));
     }
   }
   std::map<std::string, AdminService::CheckpointFn> dbs;
@@ -228,6 +241,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     checkout::CheckoutService* c = parts.checkout.get();
     dbs["checkout"] = [c](const std::string& dir) { return c->Checkpoint(dir); };
   }
+  if (parts.settlement) {
+    settlement::SettlementService* s = parts.settlement.get();
+    dbs["settlement"] = [s](const std::string& dir) { return s->Checkpoint(dir); };
+  }
   parts.admin = std::make_unique<AdminService>(options.data_dir, clock, std::move(dbs), gate);
   builder.RegisterService(parts.admin.get());
   parts.grpc_server = builder.BuildAndStart();
@@ -242,7 +259,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
        {parts.auth ? &parts.auth->gate() : nullptr, parts.card ? &parts.card->gate() : nullptr,
         parts.merchant ? &parts.merchant->gate() : nullptr,
         parts.promotion ? &parts.promotion->gate() : nullptr,
-        parts.checkout ? &parts.checkout->gate() : nullptr, &parts.admin->gate()}) {
+        parts.checkout ? &parts.checkout->gate() : nullptr,
+        parts.settlement ? &parts.settlement->gate() : nullptr, &parts.admin->gate()}) {
     if (g) g->Connect(local, local);
   }
   // Grants are credited to cards, and activating a card asks for what activation earns.
@@ -250,7 +268,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   if (parts.card && parts.promotion) parts.card->ConnectPromotions(local);
   // A checkout asks for the card, the merchant and the promotions; then finishes the checkouts
   // a stop left in the middle of a step.
-  if (parts.checkout) parts.checkout->Connect(local, local, local);
+  if (parts.checkout) parts.checkout->Connect(local, local, local, local);
+  // A close of a business day that a stop interrupted is finished.
+  if (parts.settlement) parts.settlement->Recover();
   auto* health = parts.grpc_server->GetHealthCheckService();
   health->SetServingStatus(true);
   for (const auto& name : options.services) {
@@ -277,12 +297,18 @@ std::map<std::string, uint64_t> Server::LatestWrites() const {
   if (parts_->merchant) out["merchant"] = parts_->merchant->LatestWrite();
   if (parts_->promotion) out["promotion"] = parts_->promotion->LatestWrite();
   if (parts_->checkout) out["checkout"] = parts_->checkout->LatestWrite();
+  if (parts_->settlement) out["settlement"] = parts_->settlement->LatestWrite();
   return out;
+}
+
+bool Server::WaitSettled(absl::Duration timeout) {
+  return !parts_->checkout || parts_->checkout->WaitSettled(timeout);
 }
 
 void Server::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
+  if (parts_->checkout) parts_->checkout->StopSending();
   if (parts_->grpc_server) {  // absent when Start failed part way
     auto deadline = std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace);
     parts_->grpc_server->GetHealthCheckService()->SetServingStatus(false);
@@ -291,6 +317,7 @@ void Server::Shutdown(absl::Duration grace) {
   }
   // Each service drains its writer and syncs and closes its own database.
   for (absl::Status s : {parts_->checkout ? parts_->checkout->Close() : absl::OkStatus(),
+                         parts_->settlement ? parts_->settlement->Close() : absl::OkStatus(),
                          parts_->auth ? parts_->auth->Close() : absl::OkStatus(),
                          parts_->card ? parts_->card->Close() : absl::OkStatus(),
                          parts_->merchant ? parts_->merchant->Close() : absl::OkStatus(),

@@ -21,7 +21,8 @@ namespace perks {
 struct ServerOptions {
   std::string listen = "127.0.0.1:7400";  // host:port; port 0 picks a free one
   std::string data_dir = "data";
-  std::vector<std::string> services = {"auth", "card", "merchant", "promotion", "checkout"};
+  std::vector<std::string> services = {"auth",      "card",     "merchant",
+                                       "promotion", "checkout", "settlement"};
   const Clock* clock = nullptr;              // null: the system clock
   int message_bytes_max = 4 << 20;           // larger requests get RESOURCE_EXHAUSTED
   int concurrent_streams_max = 256;          // per connection
@@ -35,6 +36,8 @@ struct ServerOptions {
   absl::Duration credentials_cache_ttl = absl::Seconds(5);
   // How long a till's authorization waits for its Confirm or Reverse.
   absl::Duration authorization_ttl = absl::Minutes(10);
+  // When each business day ends, a time of day in Asia/Shanghai (24h: midnight).
+  absl::Duration day_cutoff = absl::Hours(24);
 };
 
 class Server {
@@ -49,6 +52,9 @@ class Server {
   // The latest write of each service's database, by service name: equal answers before and after
   // a call mean the call wrote nothing anywhere.
   std::map<std::string, uint64_t> LatestWrites() const;
+  // Waits until every confirmed discount and refund so far has reached the settlement service's
+  // ledger (true at once without a checkout service); false after `timeout`.
+  bool WaitSettled(absl::Duration timeout);
 
   // Stops taking calls, lets in-flight ones finish (cancelling any still running after `grace`),
   // then drains each service's writer and closes its database. Idempotent.

@@ -11,7 +11,7 @@
 #include "perks/v1/checkout.grpc.pb.h"
 #include "perks/v1/promotion.grpc.pb.h"
 #include "services/common/personal.h"
-#include "tests/support/server_test.h"
+#include "tests/support/bozhou_till_test.h"
 #include "tools/common/campaign_file.h"
 
 namespace perks::testing {
@@ -21,131 +21,7 @@ using perks::v1::Checkout;
 using perks::v1::CheckoutService;
 using ::testing::HasSubstr;
 
-// `digits` and its Luhn check digit: a card number that passes the check but was never issued.
-std::string WithCheckDigit(const std::string& digits) {
-  int sum = 0;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    int d = digits[digits.size() - 1 - i] - '0';
-    if (i % 2 == 0) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-    sum += d;
-  }
-  return digits + static_cast<char>('0' + (10 - sum % 10) % 10);
-}
-
-// Sends `call` until its answer is not "under way, send again" (as a till does).
-template <typename Call>
-grpc::Status UntilAnswered(Call call) {
-  grpc::Status s;
-  for (int attempt = 0; attempt < 1000; ++attempt) {
-    s = call();
-    if (s.error_code() != grpc::StatusCode::UNAVAILABLE) break;
-    std::this_thread::yield();
-  }
-  return s;
-}
-
-absl::Time Shanghai(int y, int mo, int d, int h) {
-  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, 0, 0), absl::FixedTimeZone(8 * 3600));
-}
-
-class CheckoutApiTest : public ServerTest {
- protected:
-  void SetUp() override {
-    ServerTest::SetUp();
-    checkout_ = CheckoutService::NewStub(channel_);
-    promo_ = perks::v1::PromotionService::NewStub(channel_);
-    bozhou_ = TokenFor(perks::v1::ROLE_UNION_ADMIN, "bozhou", "", "亳州市总工会 李科长");
-    // The Bozhou member card program, in its special period: a 100-yuan supermarket basket saves
-    // 30 yuan, half from the bank's subsidy, half from the merchant.
-    auto program =
-        tools::ReadCampaignFile(std::string(PERKS_EXAMPLES_DIR) + "/bozhou-member-card.yaml");
-    ASSERT_TRUE(program.ok()) << program.status();
-    for (const auto& spec : program->campaigns()) {
-      perks::v1::ApplyCampaignRequest apply;
-      apply.set_request_id(NextRequestId("apply"));
-      *apply.mutable_spec() = spec;
-      perks::v1::Campaign c;
-      ASSERT_TRUE(promo_->ApplyCampaign(As(bozhou_).get(), apply, &c).ok());
-      perks::v1::PublishCampaignRequest publish;
-      publish.set_request_id(NextRequestId("publish"));
-      publish.set_campaign_id(spec.campaign_id());
-      ASSERT_TRUE(promo_->PublishCampaign(As(bozhou_).get(), publish, &c).ok());
-    }
-    clock_.Set(Shanghai(2026, 12, 5, 10));
-    shop_ = Onboard(5, "bozhou", bozhou_);  // a supermarket
-    ASSERT_EQ(shop_.profile().category(), "supermarket");
-    till_ = AddTerminal(shop_.stores(0).store_id(), bozhou_);
-    cards_ = IssueMemberCards("bozhou", 3, bozhou_, "bozhou-member");
-    for (const std::string& number : cards_) SetCardState(number, perks::v1::CARD_ACTION_ACTIVATE);
-  }
-
-  void SetCardState(const std::string& number, perks::v1::CardAction action) {
-    perks::v1::ChangeCardStateRequest req;
-    req.set_request_id(NextRequestId("state"));
-    req.mutable_card()->set_card_number(number);
-    req.set_action(action);
-    perks::v1::Card card;
-    grpc::Status s = card_->ChangeCardState(As(bozhou_).get(), req, &card);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-  }
-
-  static perks::v1::TraceRef Trace(int n) {
-    perks::v1::TraceRef t;
-    t.set_trace(absl::StrCat(100000 + n));
-    t.set_date("20261205");
-    return t;
-  }
-  std::string IdOf(int n) const {
-    return absl::StrCat(till_.terminal_id, ":20261205:", 100000 + n);
-  }
-
-  grpc::Status Authorize(int trace, const std::string& card, int64_t amount_fen, Checkout* out) {
-    perks::v1::AuthorizeRequest req;
-    *req.mutable_trace() = Trace(trace);
-    req.mutable_card()->set_card_number(card);
-    req.set_amount_fen(amount_fen);
-    return checkout_->Authorize(Signed(till_, "/perks.v1.CheckoutService/Authorize", req).get(),
-                                req, out);
-  }
-  grpc::Status Confirm(int trace, Checkout* out, const std::string& bank_ref = "") {
-    perks::v1::ConfirmRequest req;
-    *req.mutable_trace() = Trace(trace);
-    req.set_bank_reference(bank_ref);
-    return checkout_->Confirm(Signed(till_, "/perks.v1.CheckoutService/Confirm", req).get(), req,
-                              out);
-  }
-  grpc::Status Reverse(int trace, Checkout* out) {
-    perks::v1::ReverseRequest req;
-    *req.mutable_trace() = Trace(trace);
-    req.set_reason("no answer from the bank");
-    return checkout_->Reverse(Signed(till_, "/perks.v1.CheckoutService/Reverse", req).get(), req,
-                              out);
-  }
-  grpc::Status Refund(int trace, const std::string& checkout_id, int64_t amount_fen,
-                      perks::v1::RefundResult* out) {
-    perks::v1::RefundRequest req;
-    *req.mutable_trace() = Trace(trace);
-    req.set_checkout_id(checkout_id);
-    req.set_amount_fen(amount_fen);
-    return checkout_->Refund(Signed(till_, "/perks.v1.CheckoutService/Refund", req).get(), req,
-                             out);
-  }
-  perks::v1::ReservationState ReservationOf(const Checkout& c) {
-    perks::v1::GetReservationRequest req;
-    req.set_reservation_id(c.reservation_id());
-    perks::v1::Reservation r;
-    grpc::Status s = promo_->GetReservation(As(bozhou_).get(), req, &r);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return r.state();
-  }
-
-  std::unique_ptr<CheckoutService::Stub> checkout_;
-  std::unique_ptr<perks::v1::PromotionService::Stub> promo_;
-  std::string bozhou_;
-  perks::v1::Merchant shop_;
-  tools::TerminalCredentials till_;
-  std::vector<std::string> cards_;
-};
+class CheckoutApiTest : public BozhouTillTest {};
 
 TEST_F(CheckoutApiTest, A100YuanSupermarketPurchaseIsAuthorizedConfirmedAndRefundedPerFunder) {
   Checkout a;

@@ -66,8 +66,12 @@ class ServerTest : public ::testing::Test {
                                             const std::string& program_id = "",
                                             const std::vector<std::string>& tags = {});
 
-  // Each service's latest write; equal before and after a call means it wrote nothing.
-  std::map<std::string, uint64_t> Writes() const { return server_->LatestWrites(); }
+  // Each service's latest write; equal before and after a call means it wrote nothing. Waits
+  // first for the checkout outbox to be delivered, whose clean-up writes come on their own.
+  std::map<std::string, uint64_t> Writes() const {
+    EXPECT_TRUE(server_->WaitSettled(absl::Seconds(30)));
+    return server_->LatestWrites();
+  }
 
   std::string NextRequestId(const std::string& prefix) {
     return prefix + "-" + std::to_string(++request_ids_);

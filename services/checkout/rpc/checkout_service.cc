@@ -45,22 +45,7 @@ absl::Status CheckTrace(const perks::v1::TraceRef& t, const std::string& field =
     return absl::InvalidArgumentError(absl::StrCat(
         field, ".trace must be the till's trace number, 1 to 12 digits; got \"", trace, "\""));
   }
-  const std::string& d = t.date();
-  int year = 0, month = 0, day = 0;
-  bool digits = d.size() == 8 &&
-                std::all_of(d.begin(), d.end(), [](char c) { return absl::ascii_isdigit(c); });
-  if (digits) {
-    year = std::stoi(d.substr(0, 4));
-    month = std::stoi(d.substr(4, 2));
-    day = std::stoi(d.substr(6, 2));
-  }
-  absl::CivilDay civil(year, month, day);
-  if (!digits || year < 2000 || civil.year() != year || civil.month() != month ||
-      civil.day() != day) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ".date must be the transaction's date as YYYYMMDD, e.g. 20261201; got \"", d, "\""));
-  }
-  return absl::OkStatus();
+  return ParseCompactDate(t.date(), field + ".date").status();
 }
 
 std::string CheckoutId(const std::string& terminal_id, const perks::v1::TraceRef& t) {
@@ -122,7 +107,7 @@ absl::StatusOr<std::unique_ptr<CheckoutService>> CheckoutService::Open(
     const CheckoutServiceOptions& o) {
   storage::DbOptions db_options;
   db_options.path = o.db_path;
-  db_options.column_families = {kCheckouts, kPending};
+  db_options.column_families = {kCheckouts, kPending, kOutboxFamily};
   db_options.schema_version = kSchemaVersion;
   db_options.block_cache_bytes = o.cache_bytes;
   auto db = storage::Db::Open(db_options);
@@ -150,6 +135,7 @@ CheckoutService::CheckoutService(std::unique_ptr<storage::Db> db, const Checkout
       writer_(std::make_unique<storage::GroupCommitWriter>(db_.get(), o.writer)),
       checkouts_(db_->Family(kCheckouts)),
       pending_(db_->Family(kPending)),
+      outbox_(std::make_unique<SettlementOutbox>(db_.get(), writer_.get(), &gate_)),
       clock_(o.clock),
       options_(o),
       gate_("perks.v1.CheckoutService", o.gate),
@@ -165,6 +151,7 @@ absl::Status CheckoutService::Close() {
     std::unique_lock<std::mutex> lock(mu_);
     idle_.wait_for(lock, std::chrono::seconds(30), [this] { return background_ == 0; });
   }
+  outbox_->Stop();  // what it has not delivered stays for the next start
   if (writer_) writer_->Stop();
   return db_->Close();
 }
@@ -235,11 +222,14 @@ absl::StatusOr<std::optional<CheckoutService::Record>> CheckoutService::Load(
   return GetRecord<Record>(*db_, checkouts_, CheckoutKey(id));
 }
 
-void CheckoutService::Save(Record rec, RecordDone done) {
+void CheckoutService::Save(Record rec, RecordDone done,
+                           std::optional<perks::v1::SettlementEvent> event) {
   auto saved = std::make_shared<Record>(std::move(rec));
   auto shared = std::make_shared<RecordDone>(std::move(done));
+  const bool settles = event.has_value();
   absl::Status queued = writer_->Submit(
-      [this, saved](storage::Txn& txn) {
+      [this, saved, event = std::move(event)](storage::Txn& txn) {
+        if (event) outbox_->Put(txn, *event);
         const std::string& id = saved->checkout().checkout_id();
         txn.Put(checkouts_, CheckoutKey(id).bytes(), saved->SerializeAsString());
         if (IsPending(*saved)) {
@@ -249,8 +239,9 @@ void CheckoutService::Save(Record rec, RecordDone done) {
         }
         return absl::OkStatus();
       },
-      [saved, shared](absl::Status s) mutable {
+      [this, saved, shared, settles](absl::Status s) mutable {
         if (!s.ok()) return (*shared)(s);
+        if (settles) outbox_->Wake();
         (*shared)(std::move(*saved));
       });
   if (!queued.ok()) (*shared)(queued);
@@ -258,7 +249,9 @@ void CheckoutService::Save(Record rec, RecordDone done) {
 
 void CheckoutService::Connect(std::shared_ptr<grpc::Channel> cards,
                               std::shared_ptr<grpc::Channel> merchants,
-                              std::shared_ptr<grpc::Channel> promotions) {
+                              std::shared_ptr<grpc::Channel> promotions,
+                              std::shared_ptr<grpc::Channel> settlement) {
+  outbox_->Connect(std::move(settlement));
   cards_.Connect(std::move(cards));
   merchants_.Connect(std::move(merchants));
   promotions_.Connect(std::move(promotions));
@@ -647,11 +640,17 @@ void CheckoutService::DriveConfirm(Record rec, RecordDone done) {
         }
         rec.mutable_checkout()->set_settled_at_unix_ms(now);
         rec.set_step(perks::storage::v1::CHECKOUT_STEP_NONE);
-        Save(std::move(rec), [this, shared, refused](absl::StatusOr<Record> saved) {
-          if (saved.ok()) expiry_.Remove(saved->checkout().checkout_id());
-          if (saved.ok() && !refused.ok()) return shared->second(refused);
-          shared->second(std::move(saved));
-        });
+        // A confirmed discount goes to settlement in the same write as the confirmation.
+        std::optional<perks::v1::SettlementEvent> settles;
+        if (refused.ok()) settles = ConfirmedEvent(rec.checkout());
+        Save(
+            std::move(rec),
+            [this, shared, refused](absl::StatusOr<Record> saved) {
+              if (saved.ok()) expiry_.Remove(saved->checkout().checkout_id());
+              if (saved.ok() && !refused.ok()) return shared->second(refused);
+              shared->second(std::move(saved));
+            },
+            std::move(settles));
       });
 }
 
@@ -879,9 +878,14 @@ CheckoutService::Reactor* CheckoutService::Refund(Ctx* ctx, const perks::v1::Ref
           *answer.mutable_refund()->mutable_result() = *resp;
           txn.Put(checkouts_, CheckoutKey(c.checkout_id()).bytes(), rec.SerializeAsString());
           txn.Put(checkouts_, CheckoutKey(refund_id).bytes(), answer.SerializeAsString());
+          // The funders' shares back go to settlement in the same write.
+          if (auto e = RefundedEvent(c, *r)) outbox_->Put(txn, *e);
           return absl::OkStatus();
         },
-        [answer](absl::Status s) { (*answer)(s); });
+        [this, answer](absl::Status s) {
+          if (s.ok()) outbox_->Wake();
+          (*answer)(s);
+        });
     if (!queued.ok()) (*answer)(queued);
   });
 }

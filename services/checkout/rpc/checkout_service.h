@@ -31,6 +31,7 @@
 #include "perks/v1/checkout.grpc.pb.h"
 #include "perks/v1/merchant.grpc.pb.h"
 #include "perks/v1/promotion.grpc.pb.h"
+#include "services/checkout/rpc/outbox.h"
 #include "services/common/clock.h"
 #include "services/common/expiry_queue.h"
 #include "services/common/idempotency.h"
@@ -60,14 +61,23 @@ class CheckoutService final : public perks::v1::CheckoutService::CallbackService
 
   absl::Status Checkpoint(const std::string& dir) const { return db_->Checkpoint(dir); }
   uint64_t LatestWrite() const { return db_->LatestSequence(); }
-  // Stops expiring, finishes queued writes and closes the database.
+  // Stops delivering to the settlement service (what is undelivered stays for the next start).
+  // Called before the server stops taking calls: a call on an in-process channel whose server
+  // has shut down is not safe.
+  void StopSending() { outbox_->Stop(); }
+  // Stops expiring and sending, finishes queued writes and closes the database.
   absl::Status Close();
   Gate& gate() { return gate_; }
 
-  // Where the card, merchant and promotion services answer; then every checkout left in the
-  // middle of a step is finished. Until connected, checkouts are refused with UNAVAILABLE.
+  // Where the card, merchant, promotion and settlement services answer; then every checkout left
+  // in the middle of a step is finished, and the outbox starts delivering to settlement. Until
+  // connected, checkouts are refused with UNAVAILABLE.
   void Connect(std::shared_ptr<grpc::Channel> cards, std::shared_ptr<grpc::Channel> merchants,
-               std::shared_ptr<grpc::Channel> promotions);
+               std::shared_ptr<grpc::Channel> promotions,
+               std::shared_ptr<grpc::Channel> settlement);
+  // Waits until every confirmed discount and refund so far is delivered to the settlement
+  // service; false if that takes longer than `timeout`.
+  bool WaitSettled(absl::Duration timeout) { return outbox_->WaitDelivered(timeout); }
   // How many checkouts the last Connect found in the middle of a step, and finished (tests).
   size_t Recovered() const;
   // Called with each checkout's id once it has expired (tests).
@@ -117,8 +127,10 @@ class CheckoutService final : public perks::v1::CheckoutService::CallbackService
   void Unclaim(const std::string& id);
 
   absl::StatusOr<std::optional<Record>> Load(const std::string& id) const;
-  // Writes `rec` (and whether it is pending) on the writer; `done` once durable.
-  void Save(Record rec, RecordDone done);
+  // Writes `rec` (and whether it is pending) on the writer, with `event` into the outbox in the
+  // same write; `done` once durable.
+  void Save(Record rec, RecordDone done,
+            std::optional<perks::v1::SettlementEvent> event = std::nullopt);
 
   // The basket of this card at this till: the card (active, in the till's city) and the merchant.
   using BasketDone =
@@ -138,6 +150,7 @@ class CheckoutService final : public perks::v1::CheckoutService::CallbackService
   std::unique_ptr<storage::Db> db_;
   std::unique_ptr<storage::GroupCommitWriter> writer_;
   storage::Cf checkouts_, pending_;
+  std::unique_ptr<SettlementOutbox> outbox_;
   const Clock* clock_;
   CheckoutServiceOptions options_;
   Gate gate_;

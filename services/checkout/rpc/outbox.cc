@@ -1,0 +1,178 @@
+#include "services/checkout/rpc/outbox.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "services/common/grpc_status.h"
+#include "services/common/log.h"
+#include "storage/keys.h"
+
+namespace perks::checkout {
+namespace {
+
+// outbox/<event id>
+storage::Key OutboxKey(std::string_view event_id) {
+  return std::move(storage::Key().Str("outbox").Str(event_id));
+}
+
+perks::v1::SettlementEvent EventOf(const perks::v1::Checkout& c) {
+  perks::v1::SettlementEvent e;
+  e.set_tenant_id(c.tenant_id());
+  e.set_merchant_id(c.merchant_id());
+  e.set_store_id(c.store_id());
+  e.set_terminal_id(c.terminal_id());
+  e.set_checkout_id(c.checkout_id());
+  e.set_card_number_masked(c.card_number_masked());
+  return e;
+}
+
+constexpr absl::Duration kRetryFirst = absl::Milliseconds(50);
+constexpr absl::Duration kRetryMax = absl::Seconds(5);
+
+}  // namespace
+
+std::optional<perks::v1::SettlementEvent> ConfirmedEvent(const perks::v1::Checkout& c) {
+  if (c.discount_fen() == 0) return std::nullopt;
+  perks::v1::SettlementEvent e = EventOf(c);
+  e.set_event_id(absl::StrCat("confirm/", c.checkout_id()));
+  e.set_kind(perks::v1::SETTLEMENT_EVENT_CONFIRMED);
+  e.set_occurred_at_unix_ms(c.settled_at_unix_ms());
+  e.set_amount_fen(c.amount_fen());
+  *e.mutable_discounts() = c.discounts();
+  return e;
+}
+
+std::optional<perks::v1::SettlementEvent> RefundedEvent(const perks::v1::Checkout& c,
+                                                        const perks::v1::Refund& refund) {
+  if (refund.discount_fen() == 0) return std::nullopt;
+  perks::v1::SettlementEvent e = EventOf(c);
+  e.set_event_id(absl::StrCat("refund/", refund.refund_id()));
+  e.set_kind(perks::v1::SETTLEMENT_EVENT_REFUNDED);
+  e.set_occurred_at_unix_ms(refund.at_unix_ms());
+  e.set_amount_fen(refund.amount_fen());
+  *e.mutable_funding() = refund.funding();
+  return e;
+}
+
+SettlementOutbox::SettlementOutbox(storage::Db* db, storage::GroupCommitWriter* writer,
+                                   const Gate* gate)
+    : db_(db), writer_(writer), cf_(db->Family(kOutboxFamily)), gate_(gate) {}
+
+SettlementOutbox::~SettlementOutbox() { Stop(); }
+
+void SettlementOutbox::Put(storage::Txn& txn, const perks::v1::SettlementEvent& event) const {
+  txn.Put(cf_, OutboxKey(event.event_id()).bytes(), event.SerializeAsString());
+}
+
+void SettlementOutbox::Connect(std::shared_ptr<grpc::Channel> channel) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (thread_.joinable() || stopping_) return;
+  stub_ = perks::v1::SettlementService::NewStub(std::move(channel));
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void SettlementOutbox::Wake() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    woken_ = true;
+    drained_ = false;
+  }
+  wake_.notify_one();
+}
+
+bool SettlementOutbox::WaitDelivered(absl::Duration timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return drained_cv_.wait_for(lock, absl::ToChronoMilliseconds(timeout),
+                              [this] { return drained_; });
+}
+
+void SettlementOutbox::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    if (sending_) sending_->TryCancel();
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+uint64_t SettlementOutbox::delivered() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return delivered_;
+}
+
+absl::StatusOr<size_t> SettlementOutbox::SendBatch() {
+  perks::v1::PostRequest req;
+  std::vector<std::string> keys;
+  bool unreadable = false;
+  auto n = db_->Scan(cf_, "", "", kBatchEventsMax, [&](std::string_view key, std::string_view v) {
+    if (!req.add_events()->ParseFromArray(v.data(), static_cast<int>(v.size()))) {
+      unreadable = true;
+      return false;
+    }
+    keys.emplace_back(key);
+    return true;
+  });
+  if (!n.ok()) return n.status();
+  if (unreadable) return absl::DataLossError("an outbox event is unreadable");
+  if (keys.empty()) return 0;
+  std::unique_ptr<grpc::ClientContext> ctx = gate_->InternalCall();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return absl::CancelledError("stopping");
+    sending_ = ctx.get();
+  }
+  perks::v1::PostResponse resp;
+  grpc::Status s = stub_->Post(ctx.get(), req, &resp);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    sending_ = nullptr;
+  }
+  if (!s.ok()) return FromGrpcStatus(s);
+  absl::Status deleted = writer_->Run([this, &keys](storage::Txn& txn) {
+    for (const std::string& k : keys) txn.Delete(cf_, k);
+    return absl::OkStatus();
+  });
+  if (!deleted.ok()) return deleted;  // sent again later, and skipped there
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    delivered_ += keys.size();
+  }
+  return keys.size();
+}
+
+void SettlementOutbox::Loop() {
+  absl::Duration retry = kRetryFirst;
+  bool failing = false;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (stopping_) return;
+      woken_ = false;
+    }
+    absl::StatusOr<size_t> sent = SendBatch();
+    std::unique_lock<std::mutex> lock(mu_);
+    if (stopping_) return;
+    if (!sent.ok()) {
+      if (!failing) {
+        Log(LogLevel::kWarning, "checkout.settlement_unreachable",
+            {{"reason", sent.status().ToString()}});
+      }
+      failing = true;
+      // Backs off before the next attempt; only Stop cuts the wait short.
+      wake_.wait_for(lock, absl::ToChronoMilliseconds(retry), [this] { return stopping_; });
+      retry = std::min(retry * 2, kRetryMax);
+      continue;
+    }
+    if (failing) Log(LogLevel::kInfo, "checkout.settlement_reachable");
+    failing = false;
+    retry = kRetryFirst;
+    if (*sent > 0 || woken_) continue;  // there may be more
+    drained_ = true;
+    drained_cv_.notify_all();
+    wake_.wait(lock, [this] { return stopping_ || woken_; });
+  }
+}
+
+}  // namespace perks::checkout

@@ -1,0 +1,82 @@
+// The checkout service's outbox to the settlement service.
+//
+// A confirmed purchase or a refund writes its settlement event into the "outbox" family in the
+// same write as the state change: either both are durable or neither is. One sender thread reads
+// the outbox in order, posts a batch to the settlement service (which skips events it has
+// posted), and deletes what was delivered. A crash anywhere leaves an event in the outbox until
+// it is delivered; delivering it twice changes nothing. So every confirmed discount reaches the
+// ledger exactly once.
+#ifndef PERKS_SERVICES_CHECKOUT_RPC_OUTBOX_H_
+#define PERKS_SERVICES_CHECKOUT_RPC_OUTBOX_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "perks/v1/checkout.pb.h"
+#include "perks/v1/settlement.grpc.pb.h"
+#include "services/gate/gate.h"
+#include "storage/db.h"
+#include "storage/writer.h"
+
+namespace perks::checkout {
+
+inline constexpr char kOutboxFamily[] = "outbox";
+
+// The event a checkout's record makes once confirmed, or once refunded by `refund`; nullopt
+// when there is nothing to settle (no discount).
+std::optional<perks::v1::SettlementEvent> ConfirmedEvent(const perks::v1::Checkout& c);
+std::optional<perks::v1::SettlementEvent> RefundedEvent(const perks::v1::Checkout& c,
+                                                        const perks::v1::Refund& refund);
+
+class SettlementOutbox {
+ public:
+  static constexpr size_t kBatchEventsMax = 500;
+
+  // REQUIRES: db, writer and gate outlive the outbox.
+  SettlementOutbox(storage::Db* db, storage::GroupCommitWriter* writer, const Gate* gate);
+  ~SettlementOutbox();  // Stop()
+  SettlementOutbox(const SettlementOutbox&) = delete;
+  SettlementOutbox& operator=(const SettlementOutbox&) = delete;
+
+  // Adds `event` to the caller's write.
+  void Put(storage::Txn& txn, const perks::v1::SettlementEvent& event) const;
+  // Starts sending to the settlement service at `channel`.
+  void Connect(std::shared_ptr<grpc::Channel> channel);
+  // After a write with an event is durable: look again.
+  void Wake();
+  // Waits until the outbox is empty (tests, and a stop that wants to leave nothing behind).
+  // False if it is not empty after `timeout`.
+  bool WaitDelivered(absl::Duration timeout);
+  // Stops the sender; what is undelivered stays in the outbox for the next start. Idempotent.
+  void Stop();
+  uint64_t delivered() const;
+
+ private:
+  void Loop();
+  // Sends one batch: how many events it delivered.
+  absl::StatusOr<size_t> SendBatch();
+
+  storage::Db* db_;
+  storage::GroupCommitWriter* writer_;
+  storage::Cf cf_;
+  const Gate* gate_;
+  std::unique_ptr<perks::v1::SettlementService::Stub> stub_;
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_, drained_cv_;
+  bool woken_ = true;  // look once on start: a stop may have left events
+  bool drained_ = false;
+  bool stopping_ = false;
+  grpc::ClientContext* sending_ = nullptr;  // the call under way, for Stop to cancel
+  uint64_t delivered_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace perks::checkout
+
+#endif  // PERKS_SERVICES_CHECKOUT_RPC_OUTBOX_H_
