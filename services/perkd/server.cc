@@ -308,7 +308,17 @@ bool Server::WaitSettled(absl::Duration timeout) {
 void Server::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
-  if (parts_->checkout) parts_->checkout->StopSending();
+  if (parts_->checkout) {
+    // What was confirmed reaches the ledger before the stop, if it can within the grace (and
+    // the ledger is in this process).
+    if (parts_->settlement && !parts_->checkout->Drain(grace)) {
+      Log(LogLevel::kWarning, "server.settlement_left",
+          {{"reason",
+            "the outbox was not delivered in the grace period; it is sent on the next "
+            "start"}});
+    }
+    parts_->checkout->StopSending();
+  }
   if (parts_->grpc_server) {  // absent when Start failed part way
     auto deadline = std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace);
     parts_->grpc_server->GetHealthCheckService()->SetServingStatus(false);
@@ -334,6 +344,10 @@ int ServeUntilSignalled(const ServerOptions& options, absl::Duration grace,
   // Deadlock detection walks a lock graph on every absl::Mutex acquisition, gRPC's included.
   // Tests keep it on; a serving process does not pay for it.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  // The signals are caught from before the start: a SIGTERM that comes as soon as the port is
+  // announced is a clean stop, not the default death.
+  asio::io_context io;
+  asio::signal_set signals(io, SIGINT, SIGTERM);
   auto server = Server::Start(options);
   if (!server.ok()) {
     std::cerr << program << ": " << server.status().message() << "\n";
@@ -346,8 +360,6 @@ int ServeUntilSignalled(const ServerOptions& options, absl::Duration grace,
   }
   std::cout << "listening on " << options.listen.substr(0, options.listen.rfind(':')) << ":"
             << (*server)->port() << std::endl;
-  asio::io_context io;
-  asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const asio::error_code& ec, int signo) {
     if (ec) return;
     Log(LogLevel::kInfo, "server.stopping", {{"signal", std::to_string(signo)}});

@@ -74,7 +74,7 @@ class BozhouTillTest : public ServerTest {
     shop_ = Onboard(5, "bozhou", bozhou_);  // a supermarket
     ASSERT_EQ(shop_.profile().category(), "supermarket");
     till_ = AddTerminal(shop_.stores(0).store_id(), bozhou_);
-    cards_ = IssueMemberCards("bozhou", 3, bozhou_, "bozhou-member");
+    cards_ = IssueMemberCards("bozhou", card_count_, bozhou_, "bozhou-member");
     for (const std::string& number : cards_) SetCardState(number, perks::v1::CARD_ACTION_ACTIVATE);
   }
 
@@ -143,6 +143,7 @@ class BozhouTillTest : public ServerTest {
   std::string bozhou_;
   perks::v1::Merchant shop_;
   tools::TerminalCredentials till_;
+  int card_count_ = 3;  // a test may ask for more in its constructor
   std::vector<std::string> cards_;
 };
 

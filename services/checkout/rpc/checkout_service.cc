@@ -156,6 +156,18 @@ absl::Status CheckoutService::Close() {
   return db_->Close();
 }
 
+bool CheckoutService::Drain(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!idle_.wait_for(lock, absl::ToChronoMilliseconds(timeout),
+                        [this] { return background_ == 0; })) {
+      return false;
+    }
+  }
+  return outbox_->WaitDelivered(std::max(deadline - absl::Now(), absl::ZeroDuration()));
+}
+
 CheckoutService::RecordDone CheckoutService::Answer(std::string id, perks::v1::Checkout* resp,
                                                     Gate::Done done) {
   return [this, id = std::move(id), resp,

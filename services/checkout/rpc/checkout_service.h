@@ -65,6 +65,9 @@ class CheckoutService final : public perks::v1::CheckoutService::CallbackService
   // Called before the server stops taking calls: a call on an in-process channel whose server
   // has shut down is not safe.
   void StopSending() { outbox_->Stop(); }
+  // For a clean stop: waits for the recovery and expiry steps under way, then for the outbox to
+  // be delivered, `timeout` in all. False when something was left (it is kept for the next start).
+  bool Drain(absl::Duration timeout);
   // Stops expiring and sending, finishes queued writes and closes the database.
   absl::Status Close();
   Gate& gate() { return gate_; }
