@@ -25,6 +25,9 @@ int main(int argc, char** argv) {
   app.add_option("--tls-cert", options.tls_cert_file,
                  "PEM certificate (chain) for TLS on --listen; with --tls-key");
   app.add_option("--tls-key", options.tls_key_file, "PEM private key of --tls-cert");
+  app.add_option("--crash-at", options.crash_at,
+                 "test hook: end the process, as a crash, when this step is reached")
+      ->group("");  // not for operators: hidden from --help
   app.set_config("--config", "", "read these options from a file (key = value lines, TOML)");
   CLI11_PARSE(app, argc, argv);
   options.cache_bytes = cache_mib << 20;

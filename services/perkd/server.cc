@@ -7,8 +7,10 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 
@@ -134,6 +136,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   gate.cache_ttl = options.credentials_cache_ttl;
   auto credentials = ServerCredentials(options);
   if (!credentials.ok()) return credentials.status();
+  std::function<void(std::string_view)> at_step;
+  if (!options.crash_at.empty()) {
+    at_step = [step = options.crash_at](std::string_view reached) {
+      if (reached != step) return;
+      Log(LogLevel::kWarning, "server.crash_at", {{"step", step}});
+      std::_Exit(86);  // as a crash: nothing is flushed or synced
+    };
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -199,6 +209,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       o.clock = clock;
       o.writer.sync = options.sync_writes;
       o.authorization_ttl = options.authorization_ttl;
+      o.at_step = at_step;
       auto svc = checkout::CheckoutService::Open(o);
       if (!svc.ok()) return svc.status();
       parts.checkout = std::move(*svc);
@@ -210,6 +221,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       o.clock = clock;
       o.writer.sync = options.sync_writes;
       o.day_cutoff = options.day_cutoff;
+      o.at_step = at_step;
       auto svc = settlement::SettlementService::Open(o);
       if (!svc.ok()) return svc.status();
       parts.settlement = std::move(*svc);

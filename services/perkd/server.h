@@ -38,6 +38,9 @@ struct ServerOptions {
   absl::Duration authorization_ttl = absl::Minutes(10);
   // When each business day ends, a time of day in Asia/Shanghai (24h: midnight).
   absl::Duration day_cutoff = absl::Hours(24);
+  // Test hook: the process ends at once (no flush, no sync: a crash) when a checkout or a day's
+  // close reaches this step, e.g. "confirm.committed" (checkout_service.h, settlement_service.h).
+  std::string crash_at;
 };
 
 class Server {

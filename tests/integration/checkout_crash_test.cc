@@ -17,6 +17,7 @@
 #include "storage/test_dir.h"
 #include "tests/support/bozhou_till_test.h"
 #include "tests/support/child_server.h"
+#include "tests/support/till_client.h"
 
 namespace perks::testing {
 namespace {
@@ -45,32 +46,18 @@ struct Acknowledged {
 void Till(const std::string& address, const tools::TerminalCredentials& till,
           const std::vector<std::string>& cards, std::atomic<int>& next_trace,
           std::atomic<bool>& stop, uint32_t seed, Acknowledged& ack) {
-  auto stub = perks::v1::CheckoutService::NewStub(tools::MakeChannel(address));
+  TillClient client(address, till, "20261202");
   std::mt19937 rng(seed);
-  auto trace = [](int n) {
-    perks::v1::TraceRef t;
-    t.set_trace(std::to_string(n));
-    t.set_date("20261202");
-    return t;
-  };
-  auto signed_ctx = [&](const std::string& method, const google::protobuf::Message& req) {
-    auto ctx = tools::MakeContext(absl::Seconds(5));
-    tools::SignAsTerminal(*ctx, till, "/perks.v1.CheckoutService/" + method, req, absl::Now());
-    return ctx;
-  };
   while (!stop.load()) {
     const int n = next_trace.fetch_add(1);
-    perks::v1::AuthorizeRequest auth;
-    *auth.mutable_trace() = trace(n);
-    auth.mutable_card()->set_card_number(cards[rng() % cards.size()]);
-    auth.set_amount_fen(5000 + static_cast<int64_t>(rng() % 30000));
-    const std::string id = absl::StrCat(till.terminal_id, ":20261202:", n);
+    const std::string id = client.IdOf(n);
     {
       std::lock_guard<std::mutex> lock(ack.mu);
       ack.tried.insert(id);
     }
     perks::v1::Checkout out;
-    if (grpc::Status s = stub->Authorize(signed_ctx("Authorize", auth).get(), auth, &out);
+    if (grpc::Status s = client.Authorize(n, cards[rng() % cards.size()],
+                                          5000 + static_cast<int64_t>(rng() % 30000), &out);
         !s.ok()) {
       if (s.error_code() == grpc::StatusCode::UNAVAILABLE) return;  // killed: wait for the next
       std::lock_guard<std::mutex> lock(ack.mu);
@@ -78,26 +65,18 @@ void Till(const std::string& address, const tools::TerminalCredentials& till,
       continue;
     }
     if (rng() % 10 == 0) {
-      perks::v1::ReverseRequest rev;
-      *rev.mutable_trace() = trace(n);
-      (void)stub->Reverse(signed_ctx("Reverse", rev).get(), rev, &out);
+      (void)client.Reverse(n, &out);
       continue;
     }
-    perks::v1::ConfirmRequest confirm;
-    *confirm.mutable_trace() = trace(n);
-    if (!stub->Confirm(signed_ctx("Confirm", confirm).get(), confirm, &out).ok()) continue;
+    if (!client.Confirm(n, &out).ok()) continue;
     if (out.state() == perks::v1::CHECKOUT_STATE_CONFIRMED) {
       std::lock_guard<std::mutex> lock(ack.mu);
       ack.confirmed.insert(id);
     }
     if (rng() % 10 != 0) continue;
-    perks::v1::RefundRequest refund;
-    const int m = next_trace.fetch_add(1);
-    *refund.mutable_trace() = trace(m);
-    refund.set_checkout_id(id);
-    refund.set_amount_fen(1 + static_cast<int64_t>(rng() % 4000));
     perks::v1::RefundResult result;
-    if (stub->Refund(signed_ctx("Refund", refund).get(), refund, &result).ok()) {
+    if (client.Refund(next_trace.fetch_add(1), id, 1 + static_cast<int64_t>(rng() % 4000), &result)
+            .ok()) {
       std::lock_guard<std::mutex> lock(ack.mu);
       ack.refunds.insert(result.refund().refund_id());
     }

@@ -469,6 +469,7 @@ CheckoutService::Reactor* CheckoutService::Authorize(Ctx* ctx,
 }
 
 void CheckoutService::DriveAuthorize(Record rec, RecordDone done) {
+  AtStep("authorize.written");
   auto promotions = promotions_.stub();
   if (!promotions) return done(absl::UnavailableError("starting; send the authorization again"));
   auto call = ReserveCall(rec);
@@ -496,6 +497,7 @@ void CheckoutService::DriveAuthorize(Record rec, RecordDone done) {
           if (!queued.ok()) done(why);
           return;
         }
+        AtStep("authorize.reserved");
         const perks::v1::Reservation& r = call->resp;
         perks::v1::Checkout& c = *rec.mutable_checkout();
         rec.set_reservation_id(r.reservation_id());
@@ -621,6 +623,7 @@ CheckoutService::Reactor* CheckoutService::Confirm(Ctx* ctx, const perks::v1::Co
 }
 
 void CheckoutService::DriveConfirm(Record rec, RecordDone done) {
+  AtStep("confirm.written");
   auto promotions = promotions_.stub();
   if (!promotions) return done(absl::UnavailableError("starting; send the confirmation again"));
   auto call = gate_.NewCall<perks::v1::CommitRequest, perks::v1::Reservation>();
@@ -648,6 +651,7 @@ void CheckoutService::DriveConfirm(Record rec, RecordDone done) {
           rec.mutable_checkout()->set_state(perks::v1::CHECKOUT_STATE_EXPIRED);
           rec.mutable_checkout()->set_reason(std::string(why.message()));
         } else {
+          AtStep("confirm.committed");
           rec.mutable_checkout()->set_state(perks::v1::CHECKOUT_STATE_CONFIRMED);
         }
         rec.mutable_checkout()->set_settled_at_unix_ms(now);
@@ -658,6 +662,7 @@ void CheckoutService::DriveConfirm(Record rec, RecordDone done) {
         Save(
             std::move(rec),
             [this, shared, refused](absl::StatusOr<Record> saved) {
+              if (saved.ok() && refused.ok()) AtStep("confirm.saved");
               if (saved.ok()) expiry_.Remove(saved->checkout().checkout_id());
               if (saved.ok() && !refused.ok()) return shared->second(refused);
               shared->second(std::move(saved));
@@ -732,10 +737,12 @@ CheckoutService::Reactor* CheckoutService::Reverse(Ctx* ctx, const perks::v1::Re
 }
 
 void CheckoutService::DriveReverse(Record rec, RecordDone done) {
+  AtStep("reverse.written");
   auto promotions = promotions_.stub();
   if (!promotions) return done(absl::UnavailableError("starting; send the reversal again"));
   auto shared = std::make_shared<std::pair<Record, RecordDone>>(std::move(rec), std::move(done));
   auto finish = [this, shared]() {
+    AtStep("reverse.released");
     Record& rec = shared->first;
     rec.mutable_checkout()->set_state(rec.reversing_to());
     rec.mutable_checkout()->set_settled_at_unix_ms(absl::ToUnixMillis(clock_->Now()));
@@ -895,6 +902,7 @@ CheckoutService::Reactor* CheckoutService::Refund(Ctx* ctx, const perks::v1::Ref
           return absl::OkStatus();
         },
         [this, answer](absl::Status s) {
+          if (s.ok()) AtStep("refund.saved");
           if (s.ok()) outbox_->Wake();
           (*answer)(s);
         });

@@ -52,6 +52,10 @@ struct CheckoutServiceOptions {
   absl::Duration authorization_ttl = absl::Minutes(10);
   // The largest basket a till may authorize: 100,000 yuan.
   int64_t amount_fen_max = 10'000'000;
+  // Test hook, called at each named step ("authorize.written", "authorize.reserved",
+  // "confirm.written", "confirm.committed", "confirm.saved", "reverse.written",
+  // "reverse.released", "refund.saved"); a crash test ends the process there.
+  std::function<void(std::string_view step)> at_step;
 };
 
 class CheckoutService final : public perks::v1::CheckoutService::CallbackService {
@@ -149,6 +153,9 @@ class CheckoutService final : public perks::v1::CheckoutService::CallbackService
   void Drive(Record rec, RecordDone done);
   // From the expiry queue.
   void Expire(std::vector<std::string> ids);
+  void AtStep(std::string_view step) const {
+    if (options_.at_step) options_.at_step(step);
+  }
 
   std::unique_ptr<storage::Db> db_;
   std::unique_ptr<storage::GroupCommitWriter> writer_;
