@@ -2,6 +2,7 @@
 // spend-100-save-30 authorized, confirmed and refunded; retries; reversals (late, early, racing a
 // confirmation); expiry; bad input.
 #include <atomic>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -190,6 +191,12 @@ TEST_F(CheckoutApiTest, OfAConfirmationAndAReversalRacingExactlyOneWins) {
                                                 ? perks::v1::RESERVATION_STATE_COMMITTED
                                                 : perks::v1::RESERVATION_STATE_RELEASED);
   }
+  // The ledger agrees: one entry per winning confirmation that had a discount.
+  int64_t discounted = 0;
+  for (int i = 0; i < kCheckouts; ++i) {
+    if (confirmed[i].ok() && authorized[i].discount_fen() > 0) ++discounted;
+  }
+  EXPECT_EQ(Ledger().entries(), discounted);
 }
 
 // A step left in the middle (here: the promotion service was not there to answer) is finished by
@@ -277,6 +284,88 @@ TEST_F(CheckoutApiTest, BadCheckoutsAreRefusedClearlyAndChangeNothing) {
   // A person's token is not a till.
   s = checkout_->Authorize(As(bozhou_).get(), req, &out);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// 64 tills of 64 shops at once, each asking for a discount from a bank budget that has room for
+// ten: exactly ten are granted, to the fen, and every till gets an answer.
+class CheckoutBudgetTest : public BozhouTillTest {
+ protected:
+  CheckoutBudgetTest() { card_count_ = 64; }
+};
+
+TEST_F(CheckoutBudgetTest, SixtyFourTillsAgainstABudgetForTenGetExactlyTen) {
+  constexpr int kTills = 64;
+  constexpr int64_t kOffFen = 4000, kBudgetFen = 10 * kOffFen;
+  const std::string file = dir_.path() + "/budget.yaml";
+  {
+    std::ofstream out(file);
+    out << "campaigns:\n"
+           "  - campaign_id: bozhou-budget-ten\n"
+           "    tenant_id: bozhou\n"
+           "    title: 超市满100减40 (ten of them)\n"
+           "    starts_at: 2026-12-01T00:00:00+08:00\n"
+           "    ends_at: 2027-01-01T00:00:00+08:00\n"
+           "    threshold: {min_fen: 10000, off_fen: "
+        << kOffFen
+        << "}\n"
+           "    eligibility: {program_ids: [bozhou-member], categories: [supermarket]}\n"
+           "    funding:\n"
+           "      - {funder: FUNDER_BANK, share_bp: 10000, budget_fen: "
+        << kBudgetFen
+        << "}\n"
+           "    stacking: {group: bozhou-offers}\n";
+  }
+  auto spec = tools::ReadCampaignFile(file);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  Publish(spec->campaigns(0));
+  std::vector<tools::TerminalCredentials> tills;
+  for (int i = 0; i < kTills; ++i)
+    tills.push_back(AddTerminal(shop_.stores(0).store_id(), bozhou_));
+
+  std::vector<grpc::Status> answers(kTills);
+  std::vector<Checkout> confirmed(kTills);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kTills; ++i) {
+    threads.emplace_back([&, i] {
+      perks::v1::AuthorizeRequest auth;
+      auth.mutable_trace()->set_trace("1");
+      auth.mutable_trace()->set_date("20261205");
+      auth.mutable_card()->set_card_number(cards_[i]);
+      auth.set_amount_fen(10000);
+      Checkout held;
+      answers[i] = checkout_->Authorize(
+          Signed(tills[i], "/perks.v1.CheckoutService/Authorize", auth).get(), auth, &held);
+      if (!answers[i].ok()) return;
+      perks::v1::ConfirmRequest confirm;
+      *confirm.mutable_trace() = auth.trace();
+      answers[i] =
+          checkout_->Confirm(Signed(tills[i], "/perks.v1.CheckoutService/Confirm", confirm).get(),
+                             confirm, &confirmed[i]);
+    });
+  }
+  for (auto& t : threads) t.join();
+  int64_t granted_fen = 0;
+  int granted = 0;
+  for (int i = 0; i < kTills; ++i) {
+    ASSERT_TRUE(answers[i].ok()) << answers[i].error_message();
+    for (const auto& d : confirmed[i].discounts()) {
+      if (d.campaign_id() != "bozhou-budget-ten") continue;
+      granted_fen += d.amount_fen();
+      ++granted;
+    }
+  }
+  EXPECT_EQ(granted, 10);
+  EXPECT_EQ(granted_fen, kBudgetFen);
+  perks::v1::GetBudgetsRequest req;
+  req.set_campaign_id("bozhou-budget-ten");
+  perks::v1::CampaignBudgets budgets;
+  ASSERT_TRUE(promo_->GetBudgets(As(bozhou_).get(), req, &budgets).ok());
+  for (const auto& use : budgets.budgets()) {
+    if (use.name() == "bank") {
+      EXPECT_EQ(use.used(), kBudgetFen);
+    }
+  }
+  EXPECT_EQ(Ledger().entries(), kTills);  // each purchase got a discount: ten of these, or another
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // The settlement service in perkd, fed by real checkouts at a signed till: a Bozhou business day
 // of purchases, a reversal and a refund; the day closed at its cut-off; the bank's statement;
 // the bank's answer file with one difference of every kind; resolutions; payouts.
+#include <functional>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,7 @@ int64_t ShareOf(const Checkout& c, Funder funder) {
 
 class SettlementApiTest : public BozhouTillTest {
  protected:
+  SettlementApiTest() { card_count_ = 6; }
   void SetUp() override {
     BozhouTillTest::SetUp();
     settle_ = SettlementService::NewStub(channel_);
@@ -84,15 +87,6 @@ class SettlementApiTest : public BozhouTillTest {
     }
     ADD_FAILURE() << "the statement never ended";
     return csv;
-  }
-
-  perks::v1::LedgerCheck Check() {
-    perks::v1::CheckLedgerRequest req;
-    req.set_tenant_id("bozhou");
-    perks::v1::LedgerCheck check;
-    grpc::Status s = settle_->CheckLedger(As(bozhou_).get(), req, &check);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return check;
   }
 
   grpc::Status Import(const std::string& date, const std::string& csv,
@@ -197,7 +191,7 @@ TEST_F(SettlementApiTest, ABozhouDayIsClosedStatedAndReconciledWithEveryDifferen
             grpc::StatusCode::PERMISSION_DENIED);
 
   // The ledger balances, and the bank owes what its statement says.
-  perks::v1::LedgerCheck check = Check();
+  perks::v1::LedgerCheck check = Ledger();
   EXPECT_TRUE(check.balanced()) << (check.mismatches().empty() ? "" : check.mismatches(0));
   EXPECT_EQ(check.entries(), 4);
   EXPECT_EQ(check.sum_fen(), 0);
@@ -300,7 +294,7 @@ TEST_F(SettlementApiTest, ABozhouDayIsClosedStatedAndReconciledWithEveryDifferen
   EXPECT_EQ(payout.date(), "20261206");  // today's business day
   ASSERT_TRUE(settle_->GetPayables(As(bank_).get(), payables_req, &payables).ok());
   EXPECT_EQ(payables.lines(0).outstanding_fen(), 0);
-  check = Check();
+  check = Ledger();
   EXPECT_TRUE(check.balanced());
   EXPECT_EQ(check.entries(), 5);
 }
@@ -401,6 +395,98 @@ TEST_F(SettlementApiTest, AMalformedBankFileIsRefusedWithItsLineAndNothingIsImpo
   get.set_funder(perks::v1::FUNDER_BANK);
   EXPECT_EQ(settle_->GetReconciliation(As(bank_).get(), get, &recon).error_code(),
             grpc::StatusCode::NOT_FOUND);
+}
+
+// Every request sent one to three times, the purchases' requests interleaved in a random order:
+// each purchase, confirmation and refund takes effect once, and the ledger says so.
+TEST_F(SettlementApiTest, RequestsSentOneToThreeTimesInAnyOrderTakeEffectOnce) {
+  std::mt19937 rng(20261205);
+  struct Flow {
+    // Each send is of a step (0 authorize, 1 confirm, 2 refund) and fills in its answer.
+    std::vector<std::pair<int, std::function<grpc::Status(std::string*)>>> sends;
+    size_t next = 0;
+  };
+  std::vector<Flow> flows(cards_.size());
+  for (size_t i = 0; i < flows.size(); ++i) {
+    const int trace = 10 + static_cast<int>(i) * 2;
+    const int64_t amount_fen = 10000 + static_cast<int64_t>(i) * 1000;
+    auto repeat = [&](int step, std::function<grpc::Status(std::string*)> send) {
+      for (int k = 1 + static_cast<int>(rng() % 3); k > 0; --k) {
+        flows[i].sends.emplace_back(step, send);
+      }
+    };
+    repeat(0, [this, trace, amount_fen, i](std::string* answer) {
+      Checkout out;
+      grpc::Status s = Authorize(trace, cards_[i], amount_fen, &out);
+      *answer = out.SerializeAsString();
+      return s;
+    });
+    repeat(1, [this, trace](std::string* answer) {
+      Checkout out;
+      grpc::Status s = Confirm(trace, &out);
+      *answer = absl::StrCat(out.state(), "/", out.discount_fen());
+      return s;
+    });
+    if (i % 2 == 0) {
+      repeat(2, [this, trace](std::string* answer) {
+        perks::v1::RefundResult out;
+        grpc::Status s = Refund(trace + 1, IdOf(trace), 3000, &out);
+        *answer = out.refund().SerializeAsString();
+        return s;
+      });
+    }
+  }
+  std::map<std::pair<size_t, int>, std::string> first_answer;
+  for (bool left = true; left;) {
+    std::vector<size_t> open;
+    for (size_t i = 0; i < flows.size(); ++i) {
+      if (flows[i].next < flows[i].sends.size()) open.push_back(i);
+    }
+    left = !open.empty();
+    if (!left) break;
+    Flow& f = flows[open[rng() % open.size()]];
+    std::string answer;
+    grpc::Status s = UntilAnswered([&] { return f.sends[f.next].second(&answer); });
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    // The same request again gets the first answer.
+    auto [it, first] = first_answer.emplace(
+        std::make_pair(static_cast<size_t>(&f - flows.data()), f.sends[f.next].first), answer);
+    if (!first) {
+      EXPECT_EQ(it->second, answer) << "a repeat got another answer";
+    }
+    ++f.next;
+  }
+  // The same key with other content is refused.
+  Checkout out;
+  EXPECT_EQ(Authorize(10, cards_[0], 99999, &out).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  perks::v1::RefundResult refund;
+  EXPECT_EQ(Refund(11, IdOf(10), 2999, &refund).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+
+  int64_t bank_fen = 0;
+  for (size_t i = 0; i < flows.size(); ++i) {
+    perks::v1::GetCheckoutRequest req;
+    req.set_checkout_id(IdOf(10 + static_cast<int>(i) * 2));
+    Checkout c;
+    ASSERT_TRUE(checkout_->GetCheckout(As(bozhou_).get(), req, &c).ok());
+    EXPECT_EQ(c.state(), perks::v1::CHECKOUT_STATE_CONFIRMED);
+    EXPECT_EQ(c.refunds_size(), i % 2 == 0 ? 1 : 0);
+    bank_fen += ShareOf(c, perks::v1::FUNDER_BANK);
+    for (const auto& r : c.refunds()) {
+      for (const auto& f : r.funding()) {
+        if (f.funder() == perks::v1::FUNDER_BANK) bank_fen -= f.amount_fen();
+      }
+    }
+  }
+  EXPECT_EQ(Ledger().entries(), 6 + 3);
+  perks::v1::GetBalancesRequest req;
+  req.set_tenant_id("bozhou");
+  perks::v1::GetBalancesResponse balances;
+  ASSERT_TRUE(settle_->GetBalances(As(bozhou_).get(), req, &balances).ok());
+  for (const auto& b : balances.balances()) {
+    if (b.account() == "funder/bozhou/BANK") {
+      EXPECT_EQ(b.balance_fen(), bank_fen);
+    }
+  }
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "perks/v1/checkout.grpc.pb.h"
 #include "perks/v1/promotion.grpc.pb.h"
+#include "perks/v1/settlement.grpc.pb.h"
 #include "tests/support/server_test.h"
 #include "tools/common/campaign_file.h"
 
@@ -59,17 +60,7 @@ class BozhouTillTest : public ServerTest {
     auto program =
         tools::ReadCampaignFile(std::string(PERKS_EXAMPLES_DIR) + "/bozhou-member-card.yaml");
     ASSERT_TRUE(program.ok()) << program.status();
-    for (const auto& spec : program->campaigns()) {
-      perks::v1::ApplyCampaignRequest apply;
-      apply.set_request_id(NextRequestId("apply"));
-      *apply.mutable_spec() = spec;
-      perks::v1::Campaign c;
-      ASSERT_TRUE(promo_->ApplyCampaign(As(bozhou_).get(), apply, &c).ok());
-      perks::v1::PublishCampaignRequest publish;
-      publish.set_request_id(NextRequestId("publish"));
-      publish.set_campaign_id(spec.campaign_id());
-      ASSERT_TRUE(promo_->PublishCampaign(As(bozhou_).get(), publish, &c).ok());
-    }
+    for (const auto& spec : program->campaigns()) Publish(spec);
     clock_.Set(Shanghai(2026, 12, 5, 10));
     shop_ = Onboard(5, "bozhou", bozhou_);  // a supermarket
     ASSERT_EQ(shop_.profile().category(), "supermarket");
@@ -128,6 +119,32 @@ class BozhouTillTest : public ServerTest {
     req.set_amount_fen(amount_fen);
     return checkout_->Refund(Signed(till_, "/perks.v1.CheckoutService/Refund", req).get(), req,
                              out);
+  }
+  // Applies and publishes a campaign as the city's admin.
+  void Publish(const perks::v1::CampaignSpec& spec) {
+    perks::v1::ApplyCampaignRequest apply;
+    apply.set_request_id(NextRequestId("apply"));
+    *apply.mutable_spec() = spec;
+    perks::v1::Campaign c;
+    grpc::Status s = promo_->ApplyCampaign(As(bozhou_).get(), apply, &c);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    perks::v1::PublishCampaignRequest publish;
+    publish.set_request_id(NextRequestId("publish"));
+    publish.set_campaign_id(spec.campaign_id());
+    s = promo_->PublishCampaign(As(bozhou_).get(), publish, &c);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  // The city's ledger once every confirmation so far has reached it.
+  perks::v1::LedgerCheck Ledger() {
+    EXPECT_TRUE(server_->WaitSettled(absl::Seconds(30)));
+    auto stub = perks::v1::SettlementService::NewStub(channel_);
+    perks::v1::CheckLedgerRequest req;
+    req.set_tenant_id("bozhou");
+    perks::v1::LedgerCheck check;
+    grpc::Status s = stub->CheckLedger(As(bozhou_).get(), req, &check);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    EXPECT_TRUE(check.balanced()) << (check.mismatches().empty() ? "" : check.mismatches(0));
+    return check;
   }
   perks::v1::ReservationState ReservationOf(const Checkout& c) {
     perks::v1::GetReservationRequest req;
