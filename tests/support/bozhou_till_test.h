@@ -15,6 +15,7 @@
 #include "perks/v1/settlement.grpc.pb.h"
 #include "tests/support/server_test.h"
 #include "tools/common/campaign_file.h"
+#include "tools/common/seed.h"
 
 namespace perks::testing {
 
@@ -70,13 +71,9 @@ class BozhouTillTest : public ServerTest {
   }
 
   void SetCardState(const std::string& number, perks::v1::CardAction action) {
-    perks::v1::ChangeCardStateRequest req;
-    req.set_request_id(NextRequestId("state"));
-    req.mutable_card()->set_card_number(number);
-    req.set_action(action);
-    perks::v1::Card card;
-    grpc::Status s = card_->ChangeCardState(As(bozhou_).get(), req, &card);
-    ASSERT_TRUE(s.ok()) << s.error_message();
+    absl::Status s =
+        tools::Seeder(channel_, bozhou_, NextRequestId("seed")).ChangeCardState(number, action);
+    ASSERT_TRUE(s.ok()) << s;
   }
 
   static perks::v1::TraceRef Trace(int n) {
@@ -122,17 +119,8 @@ class BozhouTillTest : public ServerTest {
   }
   // Applies and publishes a campaign as the city's admin.
   void Publish(const perks::v1::CampaignSpec& spec) {
-    perks::v1::ApplyCampaignRequest apply;
-    apply.set_request_id(NextRequestId("apply"));
-    *apply.mutable_spec() = spec;
-    perks::v1::Campaign c;
-    grpc::Status s = promo_->ApplyCampaign(As(bozhou_).get(), apply, &c);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-    perks::v1::PublishCampaignRequest publish;
-    publish.set_request_id(NextRequestId("publish"));
-    publish.set_campaign_id(spec.campaign_id());
-    s = promo_->PublishCampaign(As(bozhou_).get(), publish, &c);
-    ASSERT_TRUE(s.ok()) << s.error_message();
+    absl::Status s = tools::Seeder(channel_, bozhou_, NextRequestId("seed")).Publish(spec);
+    ASSERT_TRUE(s.ok()) << s;
   }
   // The city's ledger once every confirmation so far has reached it.
   perks::v1::LedgerCheck Ledger() {
