@@ -1,0 +1,392 @@
+// perks-loadgen: many simulated tills checking out against a running perkd, over gRPC, each call
+// signed as its terminal, with retries and reversals; then, in the same run, the ceiling of one
+// durable gRPC write on the same server (a card balance credit, one group-commit write each).
+//
+// It sets up its own city first (a supermarket, one till per simulated terminal, member cards and
+// a 10%-off campaign funded by the bank and the merchant), as the installation admin whose token
+// it is given. Then each terminal runs authorize + confirm pairs back to back, reversing some of
+// them and sending some requests twice, for --seconds; the figures are of that window.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "perks/v1/card.grpc.pb.h"
+#include "perks/v1/checkout.grpc.pb.h"
+#include "tools/common/campaign_file.h"
+#include "tools/common/client.h"
+#include "tools/common/seed.h"
+
+namespace {
+
+using perks::tools::TerminalCredentials;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string server = "127.0.0.1:7400";
+  std::string token_file;
+  std::string city;  // default: loadgen-<time>, a new city each run
+  int terminals = 64;
+  int cards = 2000;
+  double seconds = 10;
+  double ceiling_seconds = 5;
+  int reverse_percent = 5;
+  int repeat_percent = 5;
+  int attempts_max = 5;
+  uint32_t seed = 1;
+  bool json = false;
+};
+
+// Latencies in microseconds, merged from every thread at the end.
+struct Latencies {
+  std::vector<int64_t> us;
+  void Add(Clock::duration d) {
+    us.push_back(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+  }
+  void Merge(const Latencies& other) { us.insert(us.end(), other.us.begin(), other.us.end()); }
+  double Ms(double q) {
+    if (us.empty()) return 0;
+    std::sort(us.begin(), us.end());
+    size_t i = std::min(us.size() - 1, static_cast<size_t>(q * static_cast<double>(us.size())));
+    return static_cast<double>(us[i]) / 1000.0;
+  }
+};
+
+struct Tally {
+  Latencies pair, authorize, confirm;
+  int64_t confirmed = 0, reversed = 0, repeats = 0, retries = 0;
+  std::map<std::string, int64_t> errors;  // by gRPC code name
+};
+
+std::string CodeName(grpc::StatusCode code) {
+  static const char* kNames[] = {"OK",
+                                 "CANCELLED",
+                                 "UNKNOWN",
+                                 "INVALID_ARGUMENT",
+                                 "DEADLINE_EXCEEDED",
+                                 "NOT_FOUND",
+                                 "ALREADY_EXISTS",
+                                 "PERMISSION_DENIED",
+                                 "RESOURCE_EXHAUSTED",
+                                 "FAILED_PRECONDITION",
+                                 "ABORTED",
+                                 "OUT_OF_RANGE",
+                                 "UNIMPLEMENTED",
+                                 "INTERNAL",
+                                 "UNAVAILABLE",
+                                 "DATA_LOSS",
+                                 "UNAUTHENTICATED"};
+  int i = static_cast<int>(code);
+  return i >= 0 && i < 17 ? kNames[i] : absl::StrCat("CODE_", i);
+}
+
+// Sends `call` until it is answered, as a till does: again on UNAVAILABLE (a step under way, a
+// server starting) or a missed deadline, with the same request.
+template <typename Call>
+grpc::Status Send(Call call, int attempts_max, Tally& t) {
+  grpc::Status s;
+  for (int attempt = 0; attempt < attempts_max; ++attempt) {
+    if (attempt > 0) ++t.retries;
+    s = call();
+    if (s.error_code() != grpc::StatusCode::UNAVAILABLE &&
+        s.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
+      break;
+    }
+  }
+  return s;
+}
+
+class Till {
+ public:
+  Till(std::shared_ptr<grpc::Channel> channel, TerminalCredentials creds)
+      : stub_(perks::v1::CheckoutService::NewStub(channel)), creds_(std::move(creds)) {}
+
+  template <typename Req, typename Resp, typename Method>
+  grpc::Status Call(Method method, const char* name, const Req& req, Resp* resp) {
+    auto ctx = perks::tools::MakeContext(absl::Seconds(10));
+    perks::tools::SignAsTerminal(*ctx, creds_, absl::StrCat("/perks.v1.CheckoutService/", name),
+                                 req, absl::Now());
+    return ((*stub_).*method)(ctx.get(), req, resp);
+  }
+
+  std::unique_ptr<perks::v1::CheckoutService::Stub> stub_;
+  TerminalCredentials creds_;
+};
+
+void RunTill(Till& till, const std::vector<std::string>& cards, const Options& o, int index,
+             std::atomic<bool>& measuring, std::atomic<bool>& stop, Tally& t) {
+  std::mt19937 rng(o.seed * 7919 + static_cast<uint32_t>(index));
+  const std::string date = absl::FormatTime("%Y%m%d", absl::Now(), absl::FixedTimeZone(8 * 3600));
+  for (int64_t n = 1; !stop.load(std::memory_order_relaxed); ++n) {
+    perks::v1::AuthorizeRequest auth;
+    auth.mutable_trace()->set_trace(std::to_string(n));
+    auth.mutable_trace()->set_date(date);
+    auth.mutable_card()->set_card_number(cards[rng() % cards.size()]);
+    auth.set_amount_fen(2000 + static_cast<int64_t>(rng() % 50000));
+    const bool counted = measuring.load(std::memory_order_relaxed);
+    const auto began = Clock::now();
+    perks::v1::Checkout out;
+    auto authorize = [&] {
+      return till.Call(&perks::v1::CheckoutService::Stub::Authorize, "Authorize", auth, &out);
+    };
+    grpc::Status s = Send(authorize, o.attempts_max, t);
+    if (s.ok() && static_cast<int>(rng() % 100) < o.repeat_percent) {
+      ++t.repeats;  // the till did not hear the answer and sends the same request again
+      s = Send(authorize, o.attempts_max, t);
+    }
+    const auto authorized = Clock::now();
+    if (!s.ok()) {
+      ++t.errors[absl::StrCat("Authorize ", CodeName(s.error_code()))];
+      continue;
+    }
+    if (static_cast<int>(rng() % 100) < o.reverse_percent) {
+      perks::v1::ReverseRequest rev;
+      *rev.mutable_trace() = auth.trace();
+      rev.set_reason("payment declined");
+      s = Send(
+          [&] {
+            return till.Call(&perks::v1::CheckoutService::Stub::Reverse, "Reverse", rev, &out);
+          },
+          o.attempts_max, t);
+      if (!s.ok()) ++t.errors[absl::StrCat("Reverse ", CodeName(s.error_code()))];
+      if (s.ok() && counted) ++t.reversed;
+      continue;
+    }
+    perks::v1::ConfirmRequest confirm;
+    *confirm.mutable_trace() = auth.trace();
+    s = Send(
+        [&] {
+          return till.Call(&perks::v1::CheckoutService::Stub::Confirm, "Confirm", confirm, &out);
+        },
+        o.attempts_max, t);
+    const auto done = Clock::now();
+    if (!s.ok()) {
+      ++t.errors[absl::StrCat("Confirm ", CodeName(s.error_code()))];
+      continue;
+    }
+    if (!counted || !measuring.load(std::memory_order_relaxed)) continue;
+    ++t.confirmed;
+    t.pair.Add(done - began);
+    t.authorize.Add(authorized - began);
+    t.confirm.Add(done - authorized);
+  }
+}
+
+// The ceiling: `clients` threads each crediting a card's balance back to back, one durable write
+// per call.
+struct Ceiling {
+  int64_t writes = 0, refused = 0;
+  Latencies latency;
+};
+
+Ceiling MeasureCeiling(const std::shared_ptr<grpc::Channel>& channel, const std::string& token,
+                       const std::vector<std::string>& cards, const Options& o) {
+  std::vector<Ceiling> per(o.terminals);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < o.terminals; ++i) {
+    threads.emplace_back([&, i] {
+      auto stub = perks::v1::CardService::NewStub(channel);
+      for (int64_t n = 0; !stop.load(std::memory_order_relaxed); ++n) {
+        perks::v1::CreditBalanceRequest req;
+        req.set_request_id(absl::StrCat("ceiling-", o.city, "-", i, "-", n));
+        req.mutable_card()->set_card_number(cards[static_cast<size_t>(i) % cards.size()]);
+        req.set_balance_name("transit");
+        req.set_kind(perks::v1::BALANCE_KIND_TRANSIT_CREDIT);
+        req.set_amount_fen(1);
+        perks::v1::BalanceChange change;
+        const auto began = Clock::now();
+        grpc::Status s = stub->CreditBalance(
+            perks::tools::MakeContext(absl::Seconds(10), token).get(), req, &change);
+        if (!s.ok()) {
+          ++per[i].refused;
+          continue;
+        }
+        ++per[i].writes;
+        per[i].latency.Add(Clock::now() - began);
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(o.ceiling_seconds));
+  stop.store(true);
+  for (auto& t : threads) t.join();
+  Ceiling all;
+  for (auto& c : per) {
+    all.writes += c.writes;
+    all.refused += c.refused;
+    all.latency.Merge(c.latency);
+  }
+  return all;
+}
+
+int Fail(const std::string& what, const absl::Status& s) {
+  std::cerr << "perks-loadgen: " << what << ": " << s.message() << "\n";
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  CLI::App app{"perks-loadgen: simulated tills checking out against a running perkd"};
+  app.add_option("--server", o.server, "perkd's host:port")->capture_default_str();
+  app.add_option("--token-file", o.token_file,
+                 "the installation admin's API token, in a file (else PERKS_TOKEN)");
+  app.add_option("--city", o.city, "the city to set up and load (default: a new one each run)");
+  app.add_option("--terminals", o.terminals, "simulated tills, each its own thread")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--cards", o.cards, "member cards to check out with")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--seconds", o.seconds, "how long to measure checkouts")->capture_default_str();
+  app.add_option("--ceiling-seconds", o.ceiling_seconds,
+                 "how long to measure one durable write's ceiling (0: skip)")
+      ->capture_default_str();
+  app.add_option("--reverse-percent", o.reverse_percent, "authorizations reversed, not confirmed")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100));
+  app.add_option("--repeat-percent", o.repeat_percent, "authorizations sent twice (a lost answer)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100));
+  app.add_option("--seed", o.seed, "for the cards and amounts chosen")->capture_default_str();
+  app.add_flag("--json", o.json, "print the figures as one JSON object");
+  CLI11_PARSE(app, argc, argv);
+
+  auto token = perks::tools::LoadToken(o.token_file);
+  if (!token.ok() || token->empty()) {
+    std::cerr << "perks-loadgen: give the installation admin's token: --token-file FILE, or "
+                 "export PERKS_TOKEN\n";
+    return 2;
+  }
+  if (o.city.empty()) o.city = absl::StrCat("loadgen", absl::ToUnixSeconds(absl::Now()));
+  auto channel = perks::tools::MakeChannel(o.server);
+
+  // The city: a supermarket with a till per terminal, activated member cards, a 10%-off campaign.
+  std::cerr << "setting up " << o.city << ": " << o.cards << " cards, " << o.terminals
+            << " tills…\n";
+  perks::tools::Seeder seed(channel, *token, absl::StrCat("loadgen-", o.city));
+  auto shop = seed.Onboard(5, o.city);
+  if (!shop.ok()) return Fail("setting up the shop", shop.status());
+  std::vector<TerminalCredentials> creds;
+  for (int i = 0; i < o.terminals; ++i) {
+    auto t = seed.AddTerminal(shop->stores(0).store_id());
+    if (!t.ok()) return Fail("registering the tills", t.status());
+    creds.push_back(*t);
+  }
+  perks::tools::Seeder::Program program{o.city, o.city + "-member", "623699", 19};
+  auto cards = seed.IssueMemberCards(program, o.cards, o.seed, {});
+  if (!cards.ok()) return Fail("issuing the cards", cards.status());
+  for (size_t i = 0; i < cards->size(); ++i) {
+    if (absl::Status s = seed.ChangeCardState((*cards)[i], perks::v1::CARD_ACTION_ACTIVATE);
+        !s.ok()) {
+      return Fail("activating the cards", s);
+    }
+    if ((i + 1) % 500 == 0) std::cerr << "  " << i + 1 << " cards activated\n";
+  }
+  auto campaign = perks::tools::ParseCampaignText(
+      absl::StrCat("campaigns:\n"
+                   "  - campaign_id: ",
+                   o.city,
+                   "-daily-10\n"
+                   "    tenant_id: ",
+                   o.city,
+                   "\n"
+                   "    title: load test, 10% off\n"
+                   "    starts_at: 2026-01-01T00:00:00+08:00\n"
+                   "    percent: {off_bp: 1000, cap_fen: 20000}\n"
+                   "    eligibility: {program_ids: [",
+                   program.program_id,
+                   "]}\n"
+                   "    funding:\n"
+                   "      - {funder: FUNDER_BANK, share_bp: 5000}\n"
+                   "      - {funder: FUNDER_MERCHANT, share_bp: 5000}\n"),
+      "the load test's campaign");
+  if (!campaign.ok()) return Fail("the campaign", campaign.status());
+  if (absl::Status s = seed.Publish(campaign->campaigns(0)); !s.ok())
+    return Fail("the campaign", s);
+
+  // Checkouts: one second of warm-up, then the measured window.
+  std::cerr << "checking out from " << o.terminals << " tills for " << o.seconds << " s…\n";
+  std::vector<Tally> tallies(o.terminals);
+  std::vector<std::unique_ptr<Till>> tills;
+  for (const auto& c : creds) tills.push_back(std::make_unique<Till>(channel, c));
+  std::atomic<bool> measuring{false}, stop{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < o.terminals; ++i) {
+    threads.emplace_back(RunTill, std::ref(*tills[i]), std::cref(*cards), std::cref(o), i,
+                         std::ref(measuring), std::ref(stop), std::ref(tallies[i]));
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  measuring.store(true);
+  const auto began = Clock::now();
+  std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
+  measuring.store(false);
+  const double window_s = std::chrono::duration<double>(Clock::now() - began).count();
+  stop.store(true);
+  for (auto& t : threads) t.join();
+  Tally all;
+  for (const Tally& t : tallies) {
+    all.pair.Merge(t.pair);
+    all.authorize.Merge(t.authorize);
+    all.confirm.Merge(t.confirm);
+    all.confirmed += t.confirmed;
+    all.reversed += t.reversed;
+    all.repeats += t.repeats;
+    all.retries += t.retries;
+    for (const auto& [code, n] : t.errors) all.errors[code] += n;
+  }
+  Ceiling ceiling;
+  if (o.ceiling_seconds > 0) {
+    std::cerr << "one durable write's ceiling, " << o.terminals << " clients for "
+              << o.ceiling_seconds << " s…\n";
+    ceiling = MeasureCeiling(channel, *token, *cards, o);
+  }
+  const double per_s = static_cast<double>(all.confirmed) / window_s;
+  const double ceiling_per_s =
+      o.ceiling_seconds > 0 ? static_cast<double>(ceiling.writes) / o.ceiling_seconds : 0;
+  if (o.json) {
+    std::string errors;
+    for (const auto& [code, n] : all.errors) {
+      absl::StrAppend(&errors, errors.empty() ? "" : ",", "\"", code, "\":", n);
+    }
+    std::cout << absl::StrFormat(
+        "{\"terminals\":%d,\"seconds\":%.2f,\"checkouts_per_s\":%.1f,\"pair_p50_ms\":%.2f,"
+        "\"pair_p99_ms\":%.2f,\"authorize_p99_ms\":%.2f,\"confirm_p99_ms\":%.2f,"
+        "\"confirmed\":%d,\"reversed\":%d,\"repeats\":%d,\"retries\":%d,\"errors\":{%s},"
+        "\"durable_write_per_s\":%.1f,\"durable_write_p50_ms\":%.2f,"
+        "\"durable_write_p99_ms\":%.2f}\n",
+        o.terminals, window_s, per_s, all.pair.Ms(0.50), all.pair.Ms(0.99), all.authorize.Ms(0.99),
+        all.confirm.Ms(0.99), all.confirmed, all.reversed, all.repeats, all.retries, errors,
+        ceiling_per_s, ceiling.latency.Ms(0.50), ceiling.latency.Ms(0.99));
+    return all.confirmed > 0 ? 0 : 1;
+  }
+  std::cout << absl::StrFormat(
+      "checkouts (authorize + confirm): %.0f/s over %.1f s from %d tills\n"
+      "  pair latency   p50 %.2f ms  p99 %.2f ms  max %.2f ms\n"
+      "  authorize      p50 %.2f ms  p99 %.2f ms\n"
+      "  confirm        p50 %.2f ms  p99 %.2f ms\n"
+      "  confirmed %d, reversed %d, sent twice %d, retried %d\n",
+      per_s, window_s, o.terminals, all.pair.Ms(0.50), all.pair.Ms(0.99), all.pair.Ms(1.0),
+      all.authorize.Ms(0.50), all.authorize.Ms(0.99), all.confirm.Ms(0.50), all.confirm.Ms(0.99),
+      all.confirmed, all.reversed, all.repeats, all.retries);
+  for (const auto& [code, n] : all.errors) std::cout << "  refused: " << code << " " << n << "\n";
+  if (o.ceiling_seconds > 0) {
+    std::cout << absl::StrFormat(
+        "one durable write (card balance credit): %.0f/s from %d clients, p50 %.2f ms, "
+        "p99 %.2f ms%s\n",
+        ceiling_per_s, o.terminals, ceiling.latency.Ms(0.50), ceiling.latency.Ms(0.99),
+        ceiling.refused > 0 ? absl::StrCat(" (", ceiling.refused, " refused)") : "");
+  }
+  return all.confirmed > 0 ? 0 : 1;
+}
