@@ -217,6 +217,9 @@ void AddAuditCommand(CLI::App& app, Ctl& ctl);
 // Registers the campaign (promotion) commands.
 void AddCampaignCommands(CLI::App& app, Ctl& ctl);
 void AddGrantCommands(CLI::App& app, Ctl& ctl);
+// settlement: close, day, statement, import, differences, resolve, balances, check, payables,
+// payout, payouts (settlement_commands.cc).
+void AddSettlementCommands(CLI::App& app, Ctl& ctl);
 
 // A card named on the command line: digits are its number, anything else its id.
 inline v1::CardRef RefOf(const std::string& card) {

@@ -564,7 +564,16 @@ Running a city's promotions (a union admin):
   6. perkctl campaign pause ID --reason "…"  |  resume  |  end    (each change is audited)
   7. perkctl grant issue ID --cards needy.csv             vouchers to each card that qualifies
      perkctl grant claim CARD --out-of-pocket 1200        a medical payout, if the claim earns it
-     (activation credit needs no command: perkctl cards activate CARD grants it))");
+     (activation credit needs no command: perkctl cards activate CARD grants it)
+
+Settling a city's business days (a union admin; a bank operator for the bank's share):
+  1. perkctl settlement close --date 20261205         once the day's cut-off has passed
+  2. perkctl settlement statement --date 20261205 --funder BANK     its CSV for the bank, checked
+  3. perkctl settlement import --date 20261205 --funder BANK answer.csv     the bank's answer
+     perkctl settlement resolve --date 20261205 --funder BANK --difference 1 --resolution ours
+         --reason "…"                               each difference, with what was agreed
+  4. perkctl settlement payables --from 20261201 --to 20261231    then: settlement payout …
+  5. perkctl settlement check                         the whole ledger still sums to zero)");
   Ctl ctl(&g);
   AddHealth(app, ctl);
   AddBackup(app, ctl);
@@ -577,6 +586,7 @@ Running a city's promotions (a union admin):
   AddAuditCommand(app, ctl);
   AddCampaignCommands(app, ctl);
   AddGrantCommands(app, ctl);
+  AddSettlementCommands(app, ctl);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

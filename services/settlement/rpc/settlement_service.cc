@@ -327,10 +327,9 @@ SettlementService::Reactor* SettlementService::GetStatement(
         if (!got.ok()) return done(got.status());
         if (got->state() != perks::v1::BUSINESS_DAY_CLOSED) {
           return done(absl::FailedPreconditionError(
-              absl::StrCat("business day ", r.date(), " of ", *tenant, " is ",
-                           perks::v1::BusinessDayState_Name(got->state()),
-                           ": its statements exist once it is "
-                           "closed (CloseDay, or perkctl settlement close)")));
+              absl::StrCat("business day ", r.date(), " of ", *tenant,
+                           " is still open: its statements exist once it is closed (CloseDay, "
+                           "or perkctl settlement close, after the day's cut-off)")));
         }
         done(store_.StatementPage(*got, r, resp));
       });
@@ -486,9 +485,15 @@ SettlementService::Reactor* SettlementService::GetPayables(Ctx* ctx,
         if (!from.ok()) return done(from.status());
         auto to = ParseCompactDate(r.to_date(), "to_date");
         if (!to.ok()) return done(to.status());
-        if (*to < *from || *to - *from >= kPayablesDaysMax) {
+        if (*to < *from) {
+          return done(absl::InvalidArgumentError(
+              absl::StrCat("to_date ", r.to_date(), " is before from_date ", r.from_date(),
+                           ": the period runs from from_date to to_date; swap them")));
+        }
+        if (*to - *from >= kPayablesDaysMax) {
           return done(absl::InvalidArgumentError(absl::StrCat(
-              "the period runs from from_date to to_date, at most ", kPayablesDaysMax, " days")));
+              "the period from ", r.from_date(), " to ", r.to_date(), " is longer than ",
+              kPayablesDaysMax, " days; ask for it in parts")));
         }
         done(store_.Payables(r, *from, *to, resp));
       });
