@@ -1,8 +1,9 @@
 #include "services/settlement/domain/statement.h"
 
-#include <map>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "services/common/calendar.h"
 
@@ -11,52 +12,113 @@ namespace {
 
 using perks::v1::Funder;
 
+absl::string_view ShortFunderName(Funder funder) {
+  absl::string_view name = perks::v1::Funder_Name(funder);
+  return name.size() > 7 ? name.substr(7) : name;  // "FUNDER_BANK" -> "BANK"
+}
+
+// "2026-12-05 10:00:00" in Asia/Shanghai: the civil time from the zone, the digits by hand, as
+// absl::FormatTime's general formatter is most of the cost of a statement line.
+void AppendShanghaiTime(int64_t unix_ms, std::string& out) {
+  const absl::CivilSecond cs = absl::ToCivilSecond(absl::FromUnixMillis(unix_ms), ShanghaiZone());
+  char buf[20];
+  auto two = [&](int at, int v) {
+    buf[at] = static_cast<char>('0' + v / 10);
+    buf[at + 1] = static_cast<char>('0' + v % 10);
+  };
+  const int64_t year = cs.year();
+  if (year < 0 || year > 9999) {
+    absl::StrAppend(&out, absl::FormatCivilTime(cs));
+    return;
+  }
+  two(0, static_cast<int>(year / 100));
+  two(2, static_cast<int>(year % 100));
+  buf[4] = '-';
+  two(5, cs.month());
+  buf[7] = '-';
+  two(8, cs.day());
+  buf[10] = ' ';
+  two(11, cs.hour());
+  buf[13] = ':';
+  two(14, cs.minute());
+  buf[16] = ':';
+  two(17, cs.second());
+  out.append(buf, 19);
+}
+
 // One line per funder per discount: a funder named twice in one discount's funding is one line.
 void AddLines(const perks::v1::SettlementEvent& e, int n, const std::string& campaign_id,
               int32_t version,
               const google::protobuf::RepeatedPtrField<perks::v1::FundedShare>& funding,
-              int64_t sign, std::vector<StatementLine>& out) {
-  std::map<int, int64_t> by_funder;  // in the enum's order: BANK, UNION, MERCHANT
-  for (const auto& share : funding) by_funder[share.funder()] += share.amount_fen();
-  const std::string reference = absl::StrCat(e.event_id(), "#", n);
-  const std::string at = absl::FormatTime(
-      "%Y-%m-%d %H:%M:%S", absl::FromUnixMillis(e.occurred_at_unix_ms()), ShanghaiZone());
+              int64_t sign, const LineFilter& which, StatementLine& line,
+              absl::FunctionRef<void(const StatementLine&)> visit) {
+  // In the enum's order: BANK, UNION, MERCHANT (a handful of funders; no map needed).
+  std::pair<int, int64_t> by_funder[8];
+  int funders = 0;
+  for (const auto& share : funding) {
+    int i = 0;
+    while (i < funders && by_funder[i].first != share.funder()) ++i;
+    if (i == funders) {
+      if (funders == 8) continue;  // funding validated upstream: never more than the enum holds
+      by_funder[funders++] = {share.funder(), 0};
+    }
+    by_funder[i].second += share.amount_fen();
+  }
+  for (int i = 1; i < funders; ++i) {  // insertion sort of at most a few funders
+    for (int j = i; j > 0 && by_funder[j - 1].first > by_funder[j].first; --j) {
+      std::swap(by_funder[j - 1], by_funder[j]);
+    }
+  }
   const char* kind = e.kind() == perks::v1::SETTLEMENT_EVENT_REFUNDED ? "REFUNDED" : "CONFIRMED";
-  for (const auto& [funder, amount_fen] : by_funder) {
+  for (int i = 0; i < funders; ++i) {
+    const auto [funder, amount_fen] = by_funder[i];
     if (amount_fen == 0) continue;
-    StatementLine line;
-    line.reference = reference;
+    if (which.funder != perks::v1::FUNDER_UNSPECIFIED && which.funder != funder) continue;
+    line.reference.clear();  // the strings keep their capacity from line to line
+    absl::StrAppend(&line.reference, e.event_id(), "#", n);
     line.funder = static_cast<Funder>(funder);
-    line.merchant_id = e.merchant_id();
+    line.merchant_id.assign(e.merchant_id());
     line.share_fen = sign * amount_fen;
-    line.csv = absl::StrCat("D,", reference, ",", kind, ",", e.checkout_id(), ",", at, ",",
-                            e.merchant_id(), ",", e.store_id(), ",", e.terminal_id(), ",",
-                            e.card_number_masked(), ",", campaign_id, ",",
-                            version > 0 ? absl::StrCat(version) : "", ",", FunderName(line.funder),
-                            ",", sign * e.amount_fen(), ",", line.share_fen, "\n");
-    out.push_back(std::move(line));
+    std::string& csv = line.csv;
+    csv.clear();
+    if (!which.csv) {
+      visit(line);
+      continue;
+    }
+    absl::StrAppend(&csv, "D,", line.reference, ",", kind, ",", e.checkout_id(), ",");
+    AppendShanghaiTime(e.occurred_at_unix_ms(), csv);
+    absl::StrAppend(&csv, ",", e.merchant_id(), ",", e.store_id(), ",", e.terminal_id(), ",",
+                    e.card_number_masked(), ",", campaign_id, ",");
+    if (version > 0) absl::StrAppend(&csv, version);
+    absl::StrAppend(&csv, ",", ShortFunderName(line.funder), ",", sign * e.amount_fen(), ",",
+                    line.share_fen, "\n");
+    visit(line);
   }
 }
 
 }  // namespace
 
-std::string FunderName(Funder funder) {
-  const std::string& name = perks::v1::Funder_Name(funder);
-  return name.size() > 7 ? name.substr(7) : name;  // "FUNDER_BANK" -> "BANK"
+std::string FunderName(Funder funder) { return std::string(ShortFunderName(funder)); }
+
+void ForEachLine(const perks::storage::v1::LedgerEntry& entry, const LineFilter& which,
+                 StatementLine& scratch, absl::FunctionRef<void(const StatementLine&)> visit) {
+  if (!entry.has_event()) return;
+  const perks::v1::SettlementEvent& e = entry.event();
+  if (!which.merchant_id.empty() && e.merchant_id() != which.merchant_id) return;
+  if (e.kind() == perks::v1::SETTLEMENT_EVENT_CONFIRMED) {
+    for (int i = 0; i < e.discounts_size(); ++i) {
+      const perks::v1::Discount& d = e.discounts(i);
+      AddLines(e, i + 1, d.campaign_id(), d.version(), d.funding(), 1, which, scratch, visit);
+    }
+  } else if (e.kind() == perks::v1::SETTLEMENT_EVENT_REFUNDED) {
+    AddLines(e, 1, "", 0, e.funding(), -1, which, scratch, visit);
+  }
 }
 
 std::vector<StatementLine> LinesOf(const perks::storage::v1::LedgerEntry& entry) {
   std::vector<StatementLine> out;
-  if (!entry.has_event()) return out;
-  const perks::v1::SettlementEvent& e = entry.event();
-  if (e.kind() == perks::v1::SETTLEMENT_EVENT_CONFIRMED) {
-    for (int i = 0; i < e.discounts_size(); ++i) {
-      const perks::v1::Discount& d = e.discounts(i);
-      AddLines(e, i + 1, d.campaign_id(), d.version(), d.funding(), 1, out);
-    }
-  } else if (e.kind() == perks::v1::SETTLEMENT_EVENT_REFUNDED) {
-    AddLines(e, 1, "", 0, e.funding(), -1, out);
-  }
+  StatementLine scratch;
+  ForEachLine(entry, LineFilter(), scratch, [&](const StatementLine& line) { out.push_back(line); });
   return out;
 }
 

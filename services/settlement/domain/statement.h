@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "perks/storage/v1/settlement_records.pb.h"
 #include "perks/v1/settlement.pb.h"
 #include "services/common/personal.h"
@@ -31,8 +32,20 @@ struct StatementLine {
   std::string csv;        // the whole "D,..." line with its "\n"
 };
 
+// Which of an entry's lines to make: all of them, or one funder's, or one merchant's; and
+// whether to format each one's CSV (reconciliation needs only references and amounts).
+struct LineFilter {
+  perks::v1::Funder funder = perks::v1::FUNDER_UNSPECIFIED;  // unspecified: every funder
+  std::string merchant_id;                                   // empty: every merchant
+  bool csv = true;
+};
+
 // The statement lines of one ledger entry, for every funder, in a fixed order. A payout makes none.
 std::vector<StatementLine> LinesOf(const perks::storage::v1::LedgerEntry& entry);
+// The same, only the lines `which` asks for, each made in `scratch` and passed to `visit`: a scan
+// over a million entries reuses one line's strings rather than allocating each line's.
+void ForEachLine(const perks::storage::v1::LedgerEntry& entry, const LineFilter& which,
+                 StatementLine& scratch, absl::FunctionRef<void(const StatementLine&)> visit);
 
 // The first two lines of a statement: "H,..." and "C,...", each with its "\n". `whose` is a
 // funder's name (BANK) or "MERCHANT:<id>".

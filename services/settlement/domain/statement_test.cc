@@ -73,6 +73,41 @@ TEST(StatementTest, TheTallyCountsSumsAndHashesTheLines) {
   EXPECT_EQ(StatementTrailer(s), "T,2,3000," + s.sha256() + "\n");
 }
 
+TEST(StatementTest, TheTimeIsShanghaiCivilTimeToTheSecond) {
+  perks::storage::v1::LedgerEntry entry = Entry();
+  // 2026-12-31 23:59:59.999 in Shanghai is 15:59:59.999 UTC; the milliseconds are dropped.
+  entry.mutable_event()->set_occurred_at_unix_ms(1'798'732'799'999);
+  EXPECT_NE(LinesOf(entry)[0].csv.find(",2026-12-31 23:59:59,"), std::string::npos);
+  entry.mutable_event()->set_occurred_at_unix_ms(1'798'732'800'000);
+  EXPECT_NE(LinesOf(entry)[0].csv.find(",2027-01-01 00:00:00,"), std::string::npos);
+}
+
+TEST(StatementTest, AFilterMakesOnlyTheLinesItAsksForExactlyAsAllTheLinesHaveThem) {
+  const auto all = LinesOf(Entry());
+  StatementLine scratch;
+  std::vector<std::string> got;
+  LineFilter bank;
+  bank.funder = perks::v1::FUNDER_BANK;
+  ForEachLine(Entry(), bank, scratch, [&](const StatementLine& l) { got.push_back(l.csv); });
+  EXPECT_EQ(got, std::vector<std::string>{all[0].csv});
+
+  got.clear();
+  LineFilter other_merchant;
+  other_merchant.merchant_id = "m2";
+  ForEachLine(Entry(), other_merchant, scratch, [&](const StatementLine& l) { got.push_back(l.csv); });
+  EXPECT_TRUE(got.empty());
+
+  LineFilter no_csv;
+  no_csv.csv = false;
+  std::vector<std::pair<std::string, int64_t>> amounts;
+  ForEachLine(Entry(), no_csv, scratch, [&](const StatementLine& l) {
+    EXPECT_TRUE(l.csv.empty());
+    amounts.emplace_back(l.reference, l.share_fen);
+  });
+  ASSERT_EQ(amounts.size(), 2u);
+  EXPECT_EQ(amounts[1], std::make_pair(all[1].reference, all[1].share_fen));
+}
+
 TEST(StatementTest, APayoutMakesNoStatementLine) {
   perks::storage::v1::LedgerEntry entry;
   entry.mutable_payout()->set_amount_fen(100);

@@ -4,6 +4,7 @@
 #include <map>
 #include <tuple>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/audit.h"
 #include "services/common/calendar.h"
@@ -56,7 +57,23 @@ std::string Unhex(const std::string& hex) {
   return out;
 }
 
-void Apply(std::map<std::string, AccountBalance>& balances, const perks::v1::Posting& p) {
+using BalanceMap = absl::flat_hash_map<std::string, AccountBalance>;
+
+// Reads the ledger entries of a scan into one message, whose fields keep their memory from entry
+// to entry. (An arena reset every thousand entries measured slower.)
+class EntryReader {
+ public:
+  // The entry `value` holds, or null if it is unreadable. Valid until the next call.
+  const LedgerEntry* Read(std::string_view value) {
+    return entry_.ParseFromArray(value.data(), static_cast<int>(value.size())) ? &entry_ : nullptr;
+  }
+
+ private:
+  LedgerEntry entry_;
+};
+
+template <typename Map>  // a std::map or a BalanceMap of account to balance
+void Apply(Map& balances, const perks::v1::Posting& p) {
   AccountBalance& d = balances[p.debit_account()];
   d.set_account(p.debit_account());
   d.set_debit_fen(d.debit_fen() + p.amount_fen());
@@ -67,13 +84,32 @@ void Apply(std::map<std::string, AccountBalance>& balances, const perks::v1::Pos
   c.set_balance_fen(c.debit_fen() - c.credit_fen());
 }
 
-// A day's tally while its entries go by.
+// A day's tally while its entries go by (hash maps: a million entries look them up).
 struct DayTally {
   int64_t entries = 0;
   std::map<int, StatementTally> funders;
-  std::map<std::string, StatementTally> merchants;
-  std::map<std::pair<std::string, int>, perks::v1::PayableLine> payables;
+  absl::flat_hash_map<std::string, StatementTally> merchants;
+  // What each funder owes each merchant (a payout's merchant may have no lines that day).
+  absl::flat_hash_map<std::string, std::map<int, perks::v1::PayableLine>> payables;
+
+  perks::v1::PayableLine& Payable(const std::string& merchant_id, Funder funder) {
+    perks::v1::PayableLine& p = payables[merchant_id][funder];
+    if (p.merchant_id().empty()) {
+      p.set_merchant_id(merchant_id);
+      p.set_funder(funder);
+    }
+    return p;
+  }
 };
+
+template <typename Map>
+std::vector<const typename Map::value_type*> Sorted(const Map& m) {
+  std::vector<const typename Map::value_type*> out;
+  out.reserve(m.size());
+  for (const auto& kv : m) out.push_back(&kv);
+  std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  return out;
+}
 
 }  // namespace
 
@@ -192,12 +228,14 @@ absl::StatusOr<SettlementStore::Tallied> SettlementStore::Tally(const std::strin
                                                                 const CloseJob& job) const {
   auto closed = ClosedThrough(nullptr, tenant);
   if (!closed.ok()) return closed.status();
-  std::map<std::string, AccountBalance> running;
+  BalanceMap running;
   for (const AccountBalance& b : closed->balances()) running[b.account()] = b;
 
   Tallied out;
   std::optional<uint64_t> current;
   DayTally tally;
+  EntryReader reader;
+  StatementLine scratch;  // reused by every line of the scan
   auto finish_day = [&]() {
     if (!current) return;
     const absl::CivilDay civil = DayOfNumber(*current);
@@ -216,14 +254,16 @@ absl::StatusOr<SettlementStore::Tallied> SettlementStore::Tally(const std::strin
       s.set_file_name(StatementFileName(tenant, d.date(), s));
       *d.add_funder_statements() = std::move(s);
     }
-    for (const auto& [merchant, t] : tally.merchants) {
-      perks::v1::StatementSummary s = t.Summary();
-      s.set_merchant_id(merchant);
+    for (const auto* m : Sorted(tally.merchants)) {
+      perks::v1::StatementSummary s = m->second.Summary();
+      s.set_merchant_id(m->first);
       s.set_file_name(StatementFileName(tenant, d.date(), s));
       *d.add_merchant_statements() = std::move(s);
     }
-    for (auto& [key, line] : tally.payables) *d.add_payables() = line;
-    for (const auto& [account, b] : running) *d.add_closing_balances() = b;
+    for (const auto* m : Sorted(tally.payables)) {
+      for (const auto& [funder, line] : m->second) *d.add_payables() = line;
+    }
+    for (const auto* b : Sorted(running)) *d.add_closing_balances() = b->second;
     out.days.push_back(std::move(d));
     tally = DayTally();
   };
@@ -232,8 +272,8 @@ absl::StatusOr<SettlementStore::Tallied> SettlementStore::Tally(const std::strin
       keys::EntriesOfDay(tenant, job.to_day() + 1).bytes(),
       [&](std::string_view key, std::string_view value) -> absl::Status {
         uint64_t day = 0;
-        LedgerEntry entry;
-        if (!DayOfEntryKey(key, &day) || !entry.ParseFromArray(value.data(), value.size())) {
+        const LedgerEntry* read = DayOfEntryKey(key, &day) ? reader.Read(value) : nullptr;
+        if (read == nullptr) {
           return Unreadable("ledger entry");
         }
         if (current != day) {
@@ -241,28 +281,25 @@ absl::StatusOr<SettlementStore::Tallied> SettlementStore::Tally(const std::strin
           current = day;
         }
         ++tally.entries;
+        const LedgerEntry& entry = *read;
         for (const perks::v1::Posting& p : entry.postings()) Apply(running, p);
-        for (const StatementLine& line : LinesOf(entry)) {
+        ForEachLine(entry, LineFilter(), scratch, [&](const StatementLine& line) {
           tally.funders[line.funder].Add(line);
           tally.merchants[line.merchant_id].Add(line);
-          if (line.funder == perks::v1::FUNDER_MERCHANT) continue;  // never paid out
-          auto& p = tally.payables[{line.merchant_id, line.funder}];
-          p.set_merchant_id(line.merchant_id);
-          p.set_funder(line.funder);
+          if (line.funder == perks::v1::FUNDER_MERCHANT) return;  // never paid out
+          auto& p = tally.Payable(line.merchant_id, line.funder);
           p.set_owed_fen(p.owed_fen() + line.share_fen);
-        }
+        });
         if (entry.has_payout()) {
           const perks::v1::Payout& po = entry.payout();
-          auto& p = tally.payables[{po.merchant_id(), po.funder()}];
-          p.set_merchant_id(po.merchant_id());
-          p.set_funder(po.funder());
+          auto& p = tally.Payable(po.merchant_id(), po.funder());
           p.set_paid_fen(p.paid_fen() + po.amount_fen());
         }
         return absl::OkStatus();
       });
   if (!scanned.ok()) return scanned;
   finish_day();
-  for (const auto& [account, b] : running) out.closing.push_back(b);
+  for (const auto* b : Sorted(running)) out.closing.push_back(b->second);
   return out;
 }
 
@@ -459,22 +496,27 @@ absl::Status SettlementStore::StatementPage(const BusinessDay& day,
         day.tenant_id(), day.date(),
         by_merchant ? absl::StrCat("MERCHANT:", req.merchant_id()) : FunderName(req.funder()));
   }
+  csv.reserve(csv.size() + static_cast<size_t>(page_lines) * 200);
+  LineFilter which;
+  if (by_merchant) {
+    which.merchant_id = req.merchant_id();
+  } else {
+    which.funder = req.funder();
+  }
   std::string last;
   bool bad = false;
+  EntryReader reader;
+  StatementLine scratch;
   auto visited = db_->Scan(
       entries_, start, keys::EntriesOfDay(day.tenant_id(), n + 1).bytes(),
       static_cast<size_t>(page_lines), [&](std::string_view key, std::string_view value) {
-        last = std::string(key);
-        LedgerEntry entry;
-        if (!entry.ParseFromArray(value.data(), value.size())) {
+        last.assign(key);
+        const LedgerEntry* entry = reader.Read(value);
+        if (entry == nullptr) {
           bad = true;
           return false;
         }
-        for (const StatementLine& line : LinesOf(entry)) {
-          if (by_merchant ? line.merchant_id == req.merchant_id() : line.funder == req.funder()) {
-            csv += line.csv;
-          }
-        }
+        ForEachLine(*entry, which, scratch, [&](const StatementLine& line) { csv += line.csv; });
         return true;
       });
   if (!visited.ok()) return visited.status();
@@ -494,17 +536,19 @@ absl::StatusOr<std::vector<OurLine>> SettlementStore::FunderLines(const std::str
                                                                   Funder funder) const {
   std::vector<OurLine> out;
   const uint64_t n = DayNumber(day);
+  LineFilter which;
+  which.funder = funder;
+  which.csv = false;
+  EntryReader reader;
+  StatementLine scratch;
   absl::Status s = ScanEach(*db_, entries_, keys::EntriesOfDay(tenant, n).bytes(),
                             keys::EntriesOfDay(tenant, n + 1).bytes(),
                             [&](std::string_view, std::string_view value) -> absl::Status {
-                              LedgerEntry entry;
-                              if (!entry.ParseFromArray(value.data(), value.size())) {
-                                return Unreadable("ledger entry");
-                              }
-                              for (StatementLine& line : LinesOf(entry)) {
-                                if (line.funder != funder) continue;
-                                out.push_back({std::move(line.reference), line.share_fen});
-                              }
+                              const LedgerEntry* entry = reader.Read(value);
+                              if (entry == nullptr) return Unreadable("ledger entry");
+                              ForEachLine(*entry, which, scratch, [&](const StatementLine& line) {
+                                out.push_back({line.reference, line.share_fen});
+                              });
                               return absl::OkStatus();
                             });
   if (!s.ok()) return s;
