@@ -6,15 +6,19 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/grpc_status.h"
 #include "services/common/log.h"
+#include "services/common/records.h"
 #include "storage/keys.h"
 
 namespace perks::checkout {
 namespace {
 
-// outbox/<event id>
-storage::Key OutboxKey(std::string_view event_id) {
-  return std::move(storage::Key().Str("outbox").Str(event_id));
+// outbox-at/<sequence>: events in the order they were written.
+storage::Key OutboxKey(uint64_t sequence) {
+  return std::move(storage::Key().Str("outbox-at").U64(sequence));
 }
+storage::Key OutboxPrefix() { return storage::Key().Str("outbox-at"); }
+// outbox/<event id>: how earlier versions kept them; what is left is delivered on start.
+storage::Key LegacyPrefix() { return storage::Key().Str("outbox"); }
 
 perks::v1::SettlementEvent EventOf(const perks::v1::Checkout& c) {
   perks::v1::SettlementEvent e;
@@ -57,12 +61,31 @@ std::optional<perks::v1::SettlementEvent> RefundedEvent(const perks::v1::Checkou
 
 SettlementOutbox::SettlementOutbox(storage::Db* db, storage::GroupCommitWriter* writer,
                                    const Gate* gate)
-    : db_(db), writer_(writer), cf_(db->Family(kOutboxFamily)), gate_(gate) {}
+    : db_(db),
+      writer_(writer),
+      cf_(db->Family(kOutboxFamily)),
+      gate_(gate),
+      cursor_(OutboxPrefix().bytes()) {
+  // The events left by the last run, if any, are few: find the last one's sequence.
+  uint64_t last = 0;
+  absl::Status s = ScanEach(*db_, cf_, OutboxPrefix().bytes(), OutboxPrefix().PrefixEnd(),
+                            [&](std::string_view key, std::string_view) {
+                              storage::KeyReader r(key);
+                              std::string kind;
+                              uint64_t sequence = 0;
+                              if (r.Str(&kind) && r.U64(&sequence)) last = std::max(last, sequence);
+                              return absl::OkStatus();
+                            });
+  if (!s.ok()) {
+    Log(LogLevel::kError, "checkout.outbox_unreadable", {{"reason", s.ToString()}});
+  }
+  next_sequence_ = last + 1;
+}
 
 SettlementOutbox::~SettlementOutbox() { Stop(); }
 
-void SettlementOutbox::Put(storage::Txn& txn, const perks::v1::SettlementEvent& event) const {
-  txn.Put(cf_, OutboxKey(event.event_id()).bytes(), event.SerializeAsString());
+void SettlementOutbox::Put(storage::Txn& txn, const perks::v1::SettlementEvent& event) {
+  txn.Put(cf_, OutboxKey(next_sequence_.fetch_add(1)).bytes(), event.SerializeAsString());
 }
 
 void SettlementOutbox::Connect(std::shared_ptr<grpc::Channel> channel) {
@@ -102,11 +125,11 @@ uint64_t SettlementOutbox::delivered() const {
   return delivered_;
 }
 
-absl::StatusOr<size_t> SettlementOutbox::SendBatch() {
-  perks::v1::PostRequest req;
-  std::vector<std::string> keys;
+absl::Status SettlementOutbox::ReadBatch(const std::string& from, const std::string& to,
+                                         perks::v1::PostRequest& req,
+                                         std::vector<std::string>& keys) const {
   bool unreadable = false;
-  auto n = db_->Scan(cf_, "", "", kBatchEventsMax, [&](std::string_view key, std::string_view v) {
+  auto n = db_->Scan(cf_, from, to, kBatchEventsMax, [&](std::string_view key, std::string_view v) {
     if (!req.add_events()->ParseFromArray(v.data(), static_cast<int>(v.size()))) {
       unreadable = true;
       return false;
@@ -116,6 +139,25 @@ absl::StatusOr<size_t> SettlementOutbox::SendBatch() {
   });
   if (!n.ok()) return n.status();
   if (unreadable) return absl::DataLossError("an outbox event is unreadable");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<size_t> SettlementOutbox::SendBatch() {
+  perks::v1::PostRequest req;
+  std::vector<std::string> keys;
+  if (legacy_left_) {
+    if (absl::Status s = ReadBatch(LegacyPrefix().bytes(), LegacyPrefix().PrefixEnd(), req, keys);
+        !s.ok()) {
+      return s;
+    }
+    legacy_left_ = !keys.empty();
+  }
+  const bool legacy = !keys.empty();
+  if (!legacy) {
+    if (absl::Status s = ReadBatch(cursor_, OutboxPrefix().PrefixEnd(), req, keys); !s.ok()) {
+      return s;
+    }
+  }
   if (keys.empty()) return 0;
   std::unique_ptr<grpc::ClientContext> ctx = gate_->InternalCall();
   {
@@ -135,6 +177,8 @@ absl::StatusOr<size_t> SettlementOutbox::SendBatch() {
     return absl::OkStatus();
   });
   if (!deleted.ok()) return deleted;  // sent again later, and skipped there
+  // Written in sequence order and committed in that order, so nothing can appear behind it.
+  if (!legacy) cursor_ = keys.back() + '\0';
   {
     std::lock_guard<std::mutex> lock(mu_);
     delivered_ += keys.size();

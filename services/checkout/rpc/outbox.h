@@ -11,6 +11,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -43,8 +44,9 @@ class SettlementOutbox {
   SettlementOutbox(const SettlementOutbox&) = delete;
   SettlementOutbox& operator=(const SettlementOutbox&) = delete;
 
-  // Adds `event` to the caller's write.
-  void Put(storage::Txn& txn, const perks::v1::SettlementEvent& event) const;
+  // Adds `event` to the caller's write, after every event written before it. Only inside a
+  // command of `writer` (which runs them one at a time, in order).
+  void Put(storage::Txn& txn, const perks::v1::SettlementEvent& event);
   // Starts sending to the settlement service at `channel`.
   void Connect(std::shared_ptr<grpc::Channel> channel);
   // After a write with an event is durable: look again.
@@ -60,12 +62,22 @@ class SettlementOutbox {
   void Loop();
   // Sends one batch: how many events it delivered.
   absl::StatusOr<size_t> SendBatch();
+  // The next batch: up to kBatchEventsMax events from `from`, with their keys.
+  absl::Status ReadBatch(const std::string& from, const std::string& to,
+                         perks::v1::PostRequest& req, std::vector<std::string>& keys) const;
 
   storage::Db* db_;
   storage::GroupCommitWriter* writer_;
   storage::Cf cf_;
   const Gate* gate_;
   std::unique_ptr<perks::v1::SettlementService::Stub> stub_;
+  // Events are kept as outbox-at/<sequence>, in the order they were written. The sender reads on
+  // from just after the last one it delivered (`cursor_`, its thread's own), so it never walks
+  // over the deletions of those delivered before, which would make each look cost as much as
+  // everything delivered since the last compaction.
+  std::atomic<uint64_t> next_sequence_{1};  // beyond every stored event; set on construction
+  std::string cursor_;
+  bool legacy_left_ = true;  // events kept as outbox/<event id> by earlier versions: sent first
 
   mutable std::mutex mu_;
   std::condition_variable wake_, drained_cv_;
