@@ -113,6 +113,7 @@ absl::StatusOr<std::unique_ptr<CheckoutService>> CheckoutService::Open(
   auto db = storage::Db::Open(db_options);
   if (!db.ok()) return db.status();
   std::unique_ptr<CheckoutService> svc(new CheckoutService(std::move(*db), o));
+  if (!svc->outbox_->Opened().ok()) return svc->outbox_->Opened();
   // Until Connect finishes them, the checkouts caught in a step are claimed: a till's retry is
   // asked to come back rather than racing the recovery.
   absl::Status s =

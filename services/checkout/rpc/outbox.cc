@@ -66,19 +66,23 @@ SettlementOutbox::SettlementOutbox(storage::Db* db, storage::GroupCommitWriter* 
       cf_(db->Family(kOutboxFamily)),
       gate_(gate),
       cursor_(OutboxPrefix().bytes()) {
-  // The events left by the last run, if any, are few: find the last one's sequence.
+  // Find the last sequence the events left by the last run hold; a new event must come after it,
+  // or its Put would overwrite one not yet delivered. If that cannot be read, Opened() says so and
+  // the service does not start.
   uint64_t last = 0;
-  absl::Status s = ScanEach(*db_, cf_, OutboxPrefix().bytes(), OutboxPrefix().PrefixEnd(),
-                            [&](std::string_view key, std::string_view) {
-                              storage::KeyReader r(key);
-                              std::string kind;
-                              uint64_t sequence = 0;
-                              if (r.Str(&kind) && r.U64(&sequence)) last = std::max(last, sequence);
-                              return absl::OkStatus();
-                            });
-  if (!s.ok()) {
-    Log(LogLevel::kError, "checkout.outbox_unreadable", {{"reason", s.ToString()}});
-  }
+  opened_ = ScanEach(*db_, cf_, OutboxPrefix().bytes(), OutboxPrefix().PrefixEnd(),
+                     [&](std::string_view key, std::string_view) {
+                       storage::KeyReader r(key);
+                       std::string kind;
+                       uint64_t sequence = 0;
+                       if (!r.Str(&kind) || !r.U64(&sequence)) {
+                         return absl::DataLossError(
+                             "an outbox key is unreadable; restore the checkout database from a "
+                             "backup");
+                       }
+                       last = std::max(last, sequence);
+                       return absl::OkStatus();
+                     });
   next_sequence_ = last + 1;
 }
 

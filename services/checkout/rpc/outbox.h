@@ -44,6 +44,8 @@ class SettlementOutbox {
   SettlementOutbox(const SettlementOutbox&) = delete;
   SettlementOutbox& operator=(const SettlementOutbox&) = delete;
 
+  // Whether the outbox could read where its events stand; the service must not start otherwise.
+  const absl::Status& Opened() const { return opened_; }
   // Adds `event` to the caller's write, after every event written before it. Only inside a
   // command of `writer` (which runs them one at a time, in order).
   void Put(storage::Txn& txn, const perks::v1::SettlementEvent& event);
@@ -77,6 +79,7 @@ class SettlementOutbox {
   // everything delivered since the last compaction.
   std::atomic<uint64_t> next_sequence_{1};  // beyond every stored event; set on construction
   std::string cursor_;
+  absl::Status opened_;
   bool legacy_left_ = true;  // events kept as outbox/<event id> by earlier versions: sent first
 
   mutable std::mutex mu_;
