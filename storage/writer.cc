@@ -38,7 +38,7 @@ GroupCommitWriter::GroupCommitWriter(Db* db, WriterOptions options)
 
 GroupCommitWriter::~GroupCommitWriter() { Stop(); }
 
-absl::Status GroupCommitWriter::Submit(Command command, Done done) {
+absl::Status GroupCommitWriter::Submit(Command command, Done done, Durability durability) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) {
@@ -48,17 +48,18 @@ absl::Status GroupCommitWriter::Submit(Command command, Done done) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "the write queue is full (", options_.queue_commands_max, " waiting); retry shortly"));
     }
-    queue_.push_back(Pending{std::move(command), std::move(done)});
+    queue_.push_back(Pending{std::move(command), std::move(done), durability});
   }
   wake_.notify_one();
   return absl::OkStatus();
 }
 
-absl::Status GroupCommitWriter::Run(Command command) {
+absl::Status GroupCommitWriter::Run(Command command, Durability durability) {
   std::promise<absl::Status> promise;
   auto result = promise.get_future();
-  absl::Status s =
-      Submit(std::move(command), [&promise](absl::Status st) { promise.set_value(std::move(st)); });
+  absl::Status s = Submit(
+      std::move(command), [&promise](absl::Status st) { promise.set_value(std::move(st)); },
+      durability);
   if (!s.ok()) return s;
   return result.get();
 }
@@ -101,8 +102,10 @@ void GroupCommitWriter::CommitGroup(std::deque<Pending>& group) {
   std::vector<absl::Status> results;
   results.reserve(group.size());
   size_t ran = 0;
+  bool sync = false;
   for (auto& p : group) {
     if (batch.GetWriteBatch()->GetDataSize() >= options_.group_bytes_max) break;
+    sync = sync || p.durability == Durability::kSynced;
     batch.SetSavePoint();
     absl::Status s = p.command(txn);
     if (s.ok()) {
@@ -114,15 +117,18 @@ void GroupCommitWriter::CommitGroup(std::deque<Pending>& group) {
     ++ran;
   }
   absl::Status write_status;
-  if (batch.GetWriteBatch()->Count() > 0) {
+  sync = sync && options_.sync;
+  const bool wrote = batch.GetWriteBatch()->Count() > 0;
+  if (wrote) {
     rocksdb::WriteOptions wo;
-    wo.sync = options_.sync;
+    wo.sync = sync;
     write_status = FromRocks(db->db->Write(wo, batch.GetWriteBatch()), "committing");
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.commands += ran;
     stats_.groups += 1;
+    if (wrote && sync) stats_.synced_groups += 1;
     // Commands past the byte limit go back to the head of the queue, in order, for the next group.
     for (size_t i = group.size(); i > ran; --i) queue_.push_front(std::move(group[i - 1]));
   }

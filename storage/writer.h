@@ -52,7 +52,19 @@ struct WriterOptions {
 
 struct WriterStats {
   uint64_t commands = 0;
-  uint64_t groups = 0;  // each one RocksDB write; with sync, one fsync
+  uint64_t groups = 0;         // each one RocksDB write
+  uint64_t synced_groups = 0;  // of those, the ones written with sync=true: one fsync each
+};
+
+// How durable a command's writes are when its Done runs.
+enum class Durability {
+  // On the disk (sync=true): survives a power cut. Every answer a caller relies on.
+  kSynced,
+  // In the operating system (sync=false): survives the process being killed, not a power cut,
+  // and reaches the disk with the next synced group (the log is one sequence). Only for a step
+  // that is written down so a restart can finish it, and whose loss in a power cut is the same
+  // as the step never having begun: nobody has been answered on its strength.
+  kUnsynced,
 };
 
 class GroupCommitWriter {
@@ -67,13 +79,14 @@ class GroupCommitWriter {
   GroupCommitWriter(const GroupCommitWriter&) = delete;
   GroupCommitWriter& operator=(const GroupCommitWriter&) = delete;
 
-  // Queues `command`; `done` gets its result once it is durable or has failed.
+  // Queues `command`; `done` gets its result once it is as durable as asked or has failed. A
+  // group is synced when any of its commands asks for it.
   // Returns RESOURCE_EXHAUSTED when the queue is full and UNAVAILABLE after Stop(); in both cases
   // neither callback runs.
-  absl::Status Submit(Command command, Done done);
+  absl::Status Submit(Command command, Done done, Durability durability = Durability::kSynced);
 
   // Submits and waits: for tools, tests and start-up, never for gRPC callback threads.
-  absl::Status Run(Command command);
+  absl::Status Run(Command command, Durability durability = Durability::kSynced);
 
   // Finishes every queued command, then stops the thread. Idempotent.
   void Stop();
@@ -84,6 +97,7 @@ class GroupCommitWriter {
   struct Pending {
     Command command;
     Done done;
+    Durability durability;
   };
   void Loop();
   void CommitGroup(std::deque<Pending>& group);

@@ -132,6 +132,22 @@ TEST_F(WriterTest, ManyConcurrentWritersShareSyncs) {
   EXPECT_EQ(Read("7/199"), "v");
 }
 
+TEST_F(WriterTest, OnlyAGroupWithASyncedCommandIsSynced) {
+  GroupCommitWriter w(db_.get(), {});
+  auto put = [&](std::string key) {
+    return [this, key](Txn& txn) {
+      txn.Put(kv_, key, "v");
+      return absl::OkStatus();
+    };
+  };
+  ASSERT_TRUE(w.Run(put("a"), Durability::kUnsynced).ok());
+  EXPECT_EQ(Read("a"), "v");  // written, visible, not yet on the disk
+  EXPECT_EQ(w.stats().synced_groups, 0u);
+  ASSERT_TRUE(w.Run(put("b")).ok());  // synced by default
+  EXPECT_EQ(w.stats().synced_groups, 1u);
+  EXPECT_EQ(w.stats().groups, 2u);
+}
+
 TEST_F(WriterTest, ReadModifyWriteIsSerialized) {
   GroupCommitWriter w(db_.get(), {});
   constexpr int kThreads = 4, kPerThread = 100;

@@ -237,6 +237,17 @@ absl::StatusOr<std::optional<CheckoutService::Record>> CheckoutService::Load(
 
 void CheckoutService::Save(Record rec, RecordDone done,
                            std::optional<perks::v1::SettlementEvent> event) {
+  // The start of an authorization or a reversal is written down only so that a restart can finish
+  // it; nobody has been answered on its strength, and the promotion service's holds expire by
+  // themselves. After a power cut its loss is the step never having begun (the till's retry
+  // begins it again, with the same request ids), so it need not wait for a sync. A confirmation's
+  // start is synced: once its commit is made, the record must not go back to AUTHORIZED, where
+  // an expiry would release what was committed.
+  const storage::Durability durability =
+      rec.step() == perks::storage::v1::CHECKOUT_STEP_AUTHORIZING ||
+              rec.step() == perks::storage::v1::CHECKOUT_STEP_REVERSING
+          ? storage::Durability::kUnsynced
+          : storage::Durability::kSynced;
   auto saved = std::make_shared<Record>(std::move(rec));
   auto shared = std::make_shared<RecordDone>(std::move(done));
   const bool settles = event.has_value();
@@ -256,7 +267,8 @@ void CheckoutService::Save(Record rec, RecordDone done,
         if (!s.ok()) return (*shared)(s);
         if (settles) outbox_->Wake();
         (*shared)(std::move(*saved));
-      });
+      },
+      durability);
   if (!queued.ok()) (*shared)(queued);
 }
 

@@ -176,10 +176,14 @@ absl::StatusOr<size_t> SettlementOutbox::SendBatch() {
     sending_ = nullptr;
   }
   if (!s.ok()) return FromGrpcStatus(s);
-  absl::Status deleted = writer_->Run([this, &keys](storage::Txn& txn) {
-    for (const std::string& k : keys) txn.Delete(cf_, k);
-    return absl::OkStatus();
-  });
+  // Unsynced: if a power cut undoes the deletion, the events are sent again and settlement, which
+  // takes each event id once, skips them.
+  absl::Status deleted = writer_->Run(
+      [this, &keys](storage::Txn& txn) {
+        for (const std::string& k : keys) txn.Delete(cf_, k);
+        return absl::OkStatus();
+      },
+      storage::Durability::kUnsynced);
   if (!deleted.ok()) return deleted;  // sent again later, and skipped there
   // Written in sequence order and committed in that order, so nothing can appear behind it.
   if (!legacy) cursor_ = keys.back() + '\0';
