@@ -1,6 +1,7 @@
 // The settlement service in perkd, fed by real checkouts at a signed till: a Bozhou business day
 // of purchases, a reversal and a refund; the day closed at its cut-off; the bank's statement;
 // the bank's answer file with one difference of every kind; resolutions; payouts.
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <random>
@@ -12,7 +13,10 @@
 #include "gtest/gtest.h"
 #include "perks/v1/settlement.grpc.pb.h"
 #include "services/common/personal.h"
+#include "services/common/records.h"
 #include "services/gate/gate.h"
+#include "storage/keys.h"
+#include "storage/writer.h"
 #include "tests/support/bozhou_till_test.h"
 
 namespace perks::testing {
@@ -487,6 +491,55 @@ TEST_F(SettlementApiTest, RequestsSentOneToThreeTimesInAnyOrderTakeEffectOnce) {
       EXPECT_EQ(b.balance_fen(), bank_fen);
     }
   }
+}
+
+
+// A confirmation an earlier version left undelivered in the outbox, under its key of then
+// (outbox/<event id>), reaches the ledger on the next start, once; and the events after it too.
+TEST_F(SettlementApiTest, AnEventLeftUnderTheOutboxsOldKeyIsDeliveredOnTheNextStart) {
+  const std::vector<std::string> all = options_.services;
+  auto restart_with = [&](std::vector<std::string> services) {
+    options_.services = std::move(services);
+    Restart();
+    checkout_ = CheckoutService::NewStub(channel_);
+  };
+  restart_with({"auth", "card", "merchant", "promotion", "checkout"});  // no ledger to send to
+  Buy(1, cards_[0], 10000);
+  server_.reset();
+  {
+    storage::DbOptions o;
+    o.path = (std::filesystem::path(options_.data_dir) / "checkout").string();
+    o.column_families = {"checkouts", "pending", "outbox"};
+    o.schema_version = 1;
+    auto db = storage::Db::Open(o);
+    ASSERT_TRUE(db.ok()) << db.status();
+    const storage::Cf outbox = (*db)->Family("outbox");
+    std::vector<std::pair<std::string, std::string>> kept;
+    ASSERT_TRUE(ScanEach(**db, outbox, "", "", [&](std::string_view k, std::string_view v) {
+                  kept.emplace_back(k, v);
+                  return absl::OkStatus();
+                }).ok());
+    ASSERT_EQ(kept.size(), 1u);
+    perks::v1::SettlementEvent event;
+    ASSERT_TRUE(event.ParseFromString(kept[0].second));
+    storage::GroupCommitWriter writer(db->get(), {});
+    ASSERT_TRUE(writer
+                    .Run([&](storage::Txn& txn) {
+                      txn.Delete(outbox, kept[0].first);
+                      txn.Put(outbox, storage::Key().Str("outbox").Str(event.event_id()).bytes(),
+                              kept[0].second);
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    writer.Stop();
+    ASSERT_TRUE((*db)->Close().ok());
+  }
+  restart_with(all);
+  EXPECT_EQ(Ledger().entries(), 1);
+  Buy(3, cards_[1], 10000);
+  EXPECT_EQ(Ledger().entries(), 2);
+  restart_with(all);  // nothing is sent twice
+  EXPECT_EQ(Ledger().entries(), 2);
 }
 
 }  // namespace
