@@ -597,7 +597,9 @@ void AddSettlementCommands(CLI::App& app, Ctl& ctl) {
   auto* s = app.add_subcommand(
       "settlement", "who owes whom: close business days, statements, bank files, payouts");
   s->require_subcommand(1);
-  Command(s, "close", "close a business day that has ended; its statements are fixed")
+  Command(s, "close",
+          "close a business day that has ended, and any earlier day still open; its statements "
+          "are then fixed")
       .Date()
       .Runs(ctl, CloseDay);
   Command(s, "day", "a business day: its state and its funders' statements")
