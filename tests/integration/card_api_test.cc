@@ -445,7 +445,8 @@ TEST_F(CardApiTest, OnlineBackupOpensAsADataDirectoryWithEverythingInIt) {
   ASSERT_TRUE(admin->Backup(Ctx().get(), req, &backup).ok());
   EXPECT_NE(backup.path().find("before-upgrade"), std::string::npos);
   EXPECT_EQ(std::vector<std::string>(backup.services().begin(), backup.services().end()),
-            (std::vector<std::string>{"auth", "card", "checkout", "merchant", "promotion", "settlement"}));
+            (std::vector<std::string>{"auth", "card", "checkout", "merchant", "promotion",
+                                      "settlement"}));
   Card card;
   ASSERT_TRUE(Act(number, CARD_ACTION_ACTIVATE, &card, "after-backup").ok());
   req.set_label("bad label!");

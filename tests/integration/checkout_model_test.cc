@@ -156,16 +156,16 @@ class CheckoutModelTest : public BozhouTillTest {
     req.mutable_card()->set_card_number(cards_[card]);
     req.set_amount_fen(amount_fen);
     return UntilAnswered([&] {
-      return checkout_->Authorize(
-          Signed(till_, "/perks.v1.CheckoutService/Authorize", req).get(), req, out);
+      return checkout_->Authorize(Signed(till_, "/perks.v1.CheckoutService/Authorize", req).get(),
+                                  req, out);
     });
   }
   grpc::Status DoConfirm(int trace, int day, perks::v1::Checkout* out) {
     perks::v1::ConfirmRequest req;
     *req.mutable_trace() = TraceOf(trace, day);
     return UntilAnswered([&] {
-      return checkout_->Confirm(Signed(till_, "/perks.v1.CheckoutService/Confirm", req).get(),
-                                req, out);
+      return checkout_->Confirm(Signed(till_, "/perks.v1.CheckoutService/Confirm", req).get(), req,
+                                out);
     });
   }
   grpc::Status DoReverse(int trace, int day, perks::v1::Checkout* out) {
@@ -173,8 +173,8 @@ class CheckoutModelTest : public BozhouTillTest {
     *req.mutable_trace() = TraceOf(trace, day);
     req.set_reason("no answer from the bank");
     return UntilAnswered([&] {
-      return checkout_->Reverse(Signed(till_, "/perks.v1.CheckoutService/Reverse", req).get(),
-                                req, out);
+      return checkout_->Reverse(Signed(till_, "/perks.v1.CheckoutService/Reverse", req).get(), req,
+                                out);
     });
   }
   grpc::Status DoRefund(int trace, int day, const std::string& checkout_id, int64_t amount_fen,
@@ -268,10 +268,10 @@ void AssertFunding(const perks::v1::Checkout& got, const ModelCheckout& want) {
 
 rc::Gen<int64_t> Amounts() {
   return rc::gen::weightedOneOf<int64_t>({
-      {3, Uniform<int64_t>(1000, 10000)},     // below the threshold: 10% off
-      {5, Uniform<int64_t>(10000, 30000)},    // spend 100 save 30 beats 10%
-      {1, Uniform<int64_t>(29995, 30015)},    // around the tie at 300 yuan
-      {2, Uniform<int64_t>(30010, 300000)},   // 10% beats it; capped at 200 yuan
+      {3, Uniform<int64_t>(1000, 10000)},    // below the threshold: 10% off
+      {5, Uniform<int64_t>(10000, 30000)},   // spend 100 save 30 beats 10%
+      {1, Uniform<int64_t>(29995, 30015)},   // around the tie at 300 yuan
+      {2, Uniform<int64_t>(30010, 300000)},  // 10% beats it; capped at 200 yuan
   });
 }
 
@@ -313,9 +313,8 @@ struct AuthorizeStep : Command {
   void run(const Model& m, Sut& sut) const override {
     auto it = m.checkouts.find(trace);
     perks::v1::Checkout got;
-    grpc::Status s =
-        sut.DoAuthorize(trace, it == m.checkouts.end() ? m.day : it->second.day, card, amount_fen,
-                        &got);
+    grpc::Status s = sut.DoAuthorize(trace, it == m.checkouts.end() ? m.day : it->second.day, card,
+                                     amount_fen, &got);
     if (m.frozen[card] || it != m.checkouts.end()) {
       RC_ASSERT(s.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
     } else {
@@ -436,12 +435,12 @@ struct RefundStep : Command {
   int64_t amount_fen = 0;
   explicit RefundStep(const Model& m) : trace(FreshTrace(m)), purchase(SomeTrace(m)) {
     auto it = m.checkouts.find(purchase);
-    const int64_t left = it == m.checkouts.end() ? 10000 : it->second.amount_fen -
-                                                               it->second.refunded_fen;
+    const int64_t left =
+        it == m.checkouts.end() ? 10000 : it->second.amount_fen - it->second.refunded_fen;
     amount_fen = *rc::gen::weightedOneOf<int64_t>({
         {4, Uniform<int64_t>(1, std::max<int64_t>(left, 1) + 1)},
         {2, rc::gen::just(std::max<int64_t>(left, 1))},  // the rest
-        {1, rc::gen::just(left + 1)},                     // more than is left
+        {1, rc::gen::just(left + 1)},                    // more than is left
     });
   }
   void checkPreconditions(const Model& m) const override {
@@ -485,9 +484,8 @@ struct RefundStep : Command {
       RC_ASSERT(s.ok());
       const ModelCheckout& before = it->second;
       RC_ASSERT(got.refund().amount_fen() == amount_fen);
-      RC_ASSERT(got.refund().discount_fen() ==
-                after->bank_back_fen + after->merchant_back_fen - before.bank_back_fen -
-                    before.merchant_back_fen);
+      RC_ASSERT(got.refund().discount_fen() == after->bank_back_fen + after->merchant_back_fen -
+                                                   before.bank_back_fen - before.merchant_back_fen);
       RC_ASSERT(got.checkout().refunded_fen() == after->refunded_fen);
     }
     Model next = m;
@@ -559,11 +557,12 @@ struct CloseYesterdayStep : Command {
 
 RC_GTEST_FIXTURE_PROP(CheckoutModelTest, TheServiceAndTheModelAgreeAfterEveryStep, ()) {
   Model initial;
-  rc::state::check(initial, static_cast<CheckoutModelTest&>(*this),
-                   rc::state::gen::execOneOfWithArgs<
-                       AuthorizeStep, AuthorizeStep, AuthorizeStep, AuthorizeAgainStep,
-                       ConfirmStep, ConfirmStep, ReverseStep, RefundStep, RefundStep,
-                       FreezeOrUnfreezeStep, NextDayStep, CloseYesterdayStep>());
+  rc::state::check(
+      initial, static_cast<CheckoutModelTest&>(*this),
+      rc::state::gen::execOneOfWithArgs<AuthorizeStep, AuthorizeStep, AuthorizeStep,
+                                        AuthorizeAgainStep, ConfirmStep, ConfirmStep, ReverseStep,
+                                        RefundStep, RefundStep, FreezeOrUnfreezeStep, NextDayStep,
+                                        CloseYesterdayStep>());
 }
 
 }  // namespace

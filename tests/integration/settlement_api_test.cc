@@ -493,7 +493,6 @@ TEST_F(SettlementApiTest, RequestsSentOneToThreeTimesInAnyOrderTakeEffectOnce) {
   }
 }
 
-
 // A confirmation an earlier version left undelivered in the outbox, under its key of then
 // (outbox/<event id>), reaches the ledger on the next start, once; and the events after it too.
 TEST_F(SettlementApiTest, AnEventLeftUnderTheOutboxsOldKeyIsDeliveredOnTheNextStart) {

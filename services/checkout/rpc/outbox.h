@@ -9,9 +9,9 @@
 #ifndef PERKS_SERVICES_CHECKOUT_RPC_OUTBOX_H_
 #define PERKS_SERVICES_CHECKOUT_RPC_OUTBOX_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <atomic>
 #include <memory>
 #include <mutex>
 #include <thread>

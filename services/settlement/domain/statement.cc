@@ -118,7 +118,8 @@ void ForEachLine(const perks::storage::v1::LedgerEntry& entry, const LineFilter&
 std::vector<StatementLine> LinesOf(const perks::storage::v1::LedgerEntry& entry) {
   std::vector<StatementLine> out;
   StatementLine scratch;
-  ForEachLine(entry, LineFilter(), scratch, [&](const StatementLine& line) { out.push_back(line); });
+  ForEachLine(entry, LineFilter(), scratch,
+              [&](const StatementLine& line) { out.push_back(line); });
   return out;
 }
 

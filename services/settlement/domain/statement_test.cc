@@ -94,7 +94,8 @@ TEST(StatementTest, AFilterMakesOnlyTheLinesItAsksForExactlyAsAllTheLinesHaveThe
   got.clear();
   LineFilter other_merchant;
   other_merchant.merchant_id = "m2";
-  ForEachLine(Entry(), other_merchant, scratch, [&](const StatementLine& l) { got.push_back(l.csv); });
+  ForEachLine(Entry(), other_merchant, scratch,
+              [&](const StatementLine& l) { got.push_back(l.csv); });
   EXPECT_TRUE(got.empty());
 
   LineFilter no_csv;

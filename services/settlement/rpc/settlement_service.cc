@@ -491,9 +491,9 @@ SettlementService::Reactor* SettlementService::GetPayables(Ctx* ctx,
                            ": the period runs from from_date to to_date; swap them")));
         }
         if (*to - *from >= kPayablesDaysMax) {
-          return done(absl::InvalidArgumentError(absl::StrCat(
-              "the period from ", r.from_date(), " to ", r.to_date(), " is longer than ",
-              kPayablesDaysMax, " days; ask for it in parts")));
+          return done(absl::InvalidArgumentError(
+              absl::StrCat("the period from ", r.from_date(), " to ", r.to_date(),
+                           " is longer than ", kPayablesDaysMax, " days; ask for it in parts")));
         }
         done(store_.Payables(r, *from, *to, resp));
       });

@@ -267,36 +267,36 @@ absl::StatusOr<SettlementStore::Tallied> SettlementStore::Tally(const std::strin
     out.days.push_back(std::move(d));
     tally = DayTally();
   };
-  absl::Status scanned = ScanEach(
-      *db_, entries_, keys::EntriesOfDay(tenant, job.from_day()).bytes(),
-      keys::EntriesOfDay(tenant, job.to_day() + 1).bytes(),
-      [&](std::string_view key, std::string_view value) -> absl::Status {
-        uint64_t day = 0;
-        const LedgerEntry* read = DayOfEntryKey(key, &day) ? reader.Read(value) : nullptr;
-        if (read == nullptr) {
-          return Unreadable("ledger entry");
-        }
-        if (current != day) {
-          finish_day();
-          current = day;
-        }
-        ++tally.entries;
-        const LedgerEntry& entry = *read;
-        for (const perks::v1::Posting& p : entry.postings()) Apply(running, p);
-        ForEachLine(entry, LineFilter(), scratch, [&](const StatementLine& line) {
-          tally.funders[line.funder].Add(line);
-          tally.merchants[line.merchant_id].Add(line);
-          if (line.funder == perks::v1::FUNDER_MERCHANT) return;  // never paid out
-          auto& p = tally.Payable(line.merchant_id, line.funder);
-          p.set_owed_fen(p.owed_fen() + line.share_fen);
-        });
-        if (entry.has_payout()) {
-          const perks::v1::Payout& po = entry.payout();
-          auto& p = tally.Payable(po.merchant_id(), po.funder());
-          p.set_paid_fen(p.paid_fen() + po.amount_fen());
-        }
-        return absl::OkStatus();
-      });
+  absl::Status scanned =
+      ScanEach(*db_, entries_, keys::EntriesOfDay(tenant, job.from_day()).bytes(),
+               keys::EntriesOfDay(tenant, job.to_day() + 1).bytes(),
+               [&](std::string_view key, std::string_view value) -> absl::Status {
+                 uint64_t day = 0;
+                 const LedgerEntry* read = DayOfEntryKey(key, &day) ? reader.Read(value) : nullptr;
+                 if (read == nullptr) {
+                   return Unreadable("ledger entry");
+                 }
+                 if (current != day) {
+                   finish_day();
+                   current = day;
+                 }
+                 ++tally.entries;
+                 const LedgerEntry& entry = *read;
+                 for (const perks::v1::Posting& p : entry.postings()) Apply(running, p);
+                 ForEachLine(entry, LineFilter(), scratch, [&](const StatementLine& line) {
+                   tally.funders[line.funder].Add(line);
+                   tally.merchants[line.merchant_id].Add(line);
+                   if (line.funder == perks::v1::FUNDER_MERCHANT) return;  // never paid out
+                   auto& p = tally.Payable(line.merchant_id, line.funder);
+                   p.set_owed_fen(p.owed_fen() + line.share_fen);
+                 });
+                 if (entry.has_payout()) {
+                   const perks::v1::Payout& po = entry.payout();
+                   auto& p = tally.Payable(po.merchant_id(), po.funder());
+                   p.set_paid_fen(p.paid_fen() + po.amount_fen());
+                 }
+                 return absl::OkStatus();
+               });
   if (!scanned.ok()) return scanned;
   finish_day();
   for (const auto* b : Sorted(running)) out.closing.push_back(b->second);
