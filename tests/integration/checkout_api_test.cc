@@ -203,19 +203,13 @@ TEST_F(CheckoutApiTest, OfAConfirmationAndAReversalRacingExactlyOneWins) {
 // the next start, or by the till's retry, with the same request ids: nothing happens twice.
 TEST_F(CheckoutApiTest, AStepLeftInTheMiddleIsFinishedAfterARestart) {
   const std::vector<std::string> all = options_.services;
-  auto restart_with = [&](std::vector<std::string> services) {
-    options_.services = std::move(services);
-    Restart();
-    checkout_ = CheckoutService::NewStub(channel_);
-    promo_ = perks::v1::PromotionService::NewStub(channel_);
-  };
-  restart_with({"auth", "card", "merchant", "checkout"});
+  RestartWith({"auth", "card", "merchant", "checkout"});
   Checkout out;
   grpc::Status s = Authorize(1, cards_[0], 10000, &out);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
   EXPECT_THAT(s.error_message(), HasSubstr("send the same authorization again"));
 
-  restart_with(all);
+  RestartWith(all);
   Checkout a;
   s = UntilAnswered([&] { return Authorize(1, cards_[0], 10000, &a); });
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -224,10 +218,10 @@ TEST_F(CheckoutApiTest, AStepLeftInTheMiddleIsFinishedAfterARestart) {
   EXPECT_EQ(ReservationOf(a), perks::v1::RESERVATION_STATE_HELD);
 
   // The confirmation is written down, and the commit cannot be made: the next start makes it.
-  restart_with({"auth", "card", "merchant", "checkout"});
+  RestartWith({"auth", "card", "merchant", "checkout"});
   s = Confirm(1, &out);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
-  restart_with(all);
+  RestartWith(all);
   Checkout c;
   s = UntilAnswered([&] { return Confirm(1, &c); });
   ASSERT_TRUE(s.ok()) << s.error_message();

@@ -497,12 +497,7 @@ TEST_F(SettlementApiTest, RequestsSentOneToThreeTimesInAnyOrderTakeEffectOnce) {
 // (outbox/<event id>), reaches the ledger on the next start, once; and the events after it too.
 TEST_F(SettlementApiTest, AnEventLeftUnderTheOutboxsOldKeyIsDeliveredOnTheNextStart) {
   const std::vector<std::string> all = options_.services;
-  auto restart_with = [&](std::vector<std::string> services) {
-    options_.services = std::move(services);
-    Restart();
-    checkout_ = CheckoutService::NewStub(channel_);
-  };
-  restart_with({"auth", "card", "merchant", "promotion", "checkout"});  // no ledger to send to
+  RestartWith({"auth", "card", "merchant", "promotion", "checkout"});  // no ledger to send to
   Buy(1, cards_[0], 10000);
   server_.reset();
   {
@@ -533,11 +528,11 @@ TEST_F(SettlementApiTest, AnEventLeftUnderTheOutboxsOldKeyIsDeliveredOnTheNextSt
     writer.Stop();
     ASSERT_TRUE((*db)->Close().ok());
   }
-  restart_with(all);
+  RestartWith(all);
   EXPECT_EQ(Ledger().entries(), 1);
   Buy(3, cards_[1], 10000);
   EXPECT_EQ(Ledger().entries(), 2);
-  restart_with(all);  // nothing is sent twice
+  RestartWith(all);  // nothing is sent twice
   EXPECT_EQ(Ledger().entries(), 2);
 }
 

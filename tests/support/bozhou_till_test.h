@@ -134,6 +134,13 @@ class BozhouTillTest : public ServerTest {
     EXPECT_TRUE(check.balanced()) << (check.mismatches().empty() ? "" : check.mismatches(0));
     return check;
   }
+  // Stops perkd and starts it again on the same data with only `services`, and reconnects.
+  void RestartWith(std::vector<std::string> services) {
+    options_.services = std::move(services);
+    Restart();
+    checkout_ = CheckoutService::NewStub(channel_);
+    promo_ = perks::v1::PromotionService::NewStub(channel_);
+  }
   perks::v1::ReservationState ReservationOf(const Checkout& c) {
     perks::v1::GetReservationRequest req;
     req.set_reservation_id(c.reservation_id());
