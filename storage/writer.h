@@ -5,6 +5,8 @@
 // not, and read-check-write sequences (a balance that must not go below zero, a request id seen
 // once) need no other lock. The writer gathers the commands waiting in its queue into one group and
 // makes the group durable with a single RocksDB Write (sync=true): many requests share one fsync.
+// A command may ask not to wait for the sync (Durability::kUnsynced); a group of only those is
+// written without one.
 // Each command's Done runs after its group is durable (or failed), on the writer thread; gRPC
 // callback threads only enqueue and never wait on the disk.
 //
