@@ -47,7 +47,12 @@ void PrintEvaluation(const v1::Evaluation& e) {
     std::cout << "  - " << d.campaign_id() << " v" << d.version() << ": " << Yuan(d.amount_fen())
               << " off";
     if (!d.balance_name().empty()) {
-      std::cout << " (top-up), " << Yuan(d.from_balance_fen()) << " from " << d.balance_name();
+      std::vector<std::string> owed;
+      for (const auto& f : d.balance_funding()) {
+        owed.push_back(absl::StrCat(FunderName(f.funder()), " ", Yuan(f.amount_fen())));
+      }
+      std::cout << " (top-up), " << Yuan(d.from_balance_fen()) << " from " << d.balance_name()
+                << " (owed by " << absl::StrJoin(owed, ", ") << ")";
     }
     std::cout << "  [" << absl::StrJoin(funders, ", ") << "]  " << d.title() << "\n";
   }

@@ -757,6 +757,10 @@ void RuleSet::ToProto(const Basket& basket, const EvalResult& result,
     if (c.kind == RuleKind::kBalancePayment) {
       d->set_balance_name(c.spec().balance_payment().balance_name());
       d->set_from_balance_fen(a.from_balance_fen);
+      for (auto& share :
+           SplitDiscount(a.from_balance_fen, c.spec().balance_payment().balance_funding())) {
+        *d->add_balance_funding() = std::move(share);
+      }
     }
   }
   AddNotApplied(result.rejected, basket, out->mutable_not_applied());

@@ -346,6 +346,9 @@ TEST(EngineTest, VoucherBalanceWithTheMerchantsTenPercentTopUp) {
   m->set_share_bp(10000);
   s.mutable_balance_payment()->set_balance_name("warm-heart");
   s.mutable_balance_payment()->set_topup_bp(1000);
+  auto* paid_back = s.mutable_balance_payment()->add_balance_funding();
+  paid_back->set_funder(perks::v1::FUNDER_UNION);
+  paid_back->set_share_bp(10000);
   s.mutable_eligibility()->add_categories("farm_produce");
   auto set = Compile({s});
   Basket b = At("farm-1", "farm_produce", 60000);
@@ -355,6 +358,10 @@ TEST(EngineTest, VoucherBalanceWithTheMerchantsTenPercentTopUp) {
   EXPECT_EQ(e.discounts(0).from_balance_fen(), 50000);
   EXPECT_EQ(e.discounts(0).amount_fen(), 5000);  // the merchant's 10%
   EXPECT_EQ(e.to_pay_fen(), 5000);
+  // The union, which funded the voucher, owes the merchant what was paid from it.
+  ASSERT_EQ(e.discounts(0).balance_funding_size(), 1);
+  EXPECT_EQ(e.discounts(0).balance_funding(0).funder(), perks::v1::FUNDER_UNION);
+  EXPECT_EQ(e.discounts(0).balance_funding(0).amount_fen(), 50000);
   // A smaller basket uses only as much of the voucher as it needs.
   b.set_amount_fen(30000);
   e = Eval(*set, b);

@@ -4,31 +4,31 @@
 
 namespace perks::promotion {
 
-absl::Status ValidateFunding(const Shares& shares) {
+absl::Status ValidateFunding(const Shares& shares, absl::string_view field) {
   if (shares.empty()) {
     return absl::InvalidArgumentError(
-        "funding: say who pays, e.g. {funder: FUNDER_BANK, share_bp: 10000}");
+        absl::StrCat(field, ": say who pays, e.g. {funder: FUNDER_BANK, share_bp: 10000}"));
   }
   int64_t bp_sum = 0;
   int bp_shares = 0;
   bool seen[4] = {false, false, false, false};
   for (const auto& s : shares) {
     if (s.funder() <= perks::v1::FUNDER_UNSPECIFIED || s.funder() > perks::v1::FUNDER_MERCHANT) {
-      return absl::InvalidArgumentError(
-          "funding: each share names its funder: FUNDER_BANK, FUNDER_UNION or FUNDER_MERCHANT");
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ": each share names its funder: FUNDER_BANK, FUNDER_UNION or FUNDER_MERCHANT"));
     }
     if (seen[s.funder()]) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "funding: ", perks::v1::Funder_Name(s.funder()), " is listed twice; give it one share"));
+          field, ": ", perks::v1::Funder_Name(s.funder()), " is listed twice; give it one share"));
     }
     seen[s.funder()] = true;
     if (s.share_bp() < 0 || s.share_bp() > 10000 || s.fixed_fen() < 0 || s.budget_fen() < 0) {
       return absl::InvalidArgumentError(
-          "funding: share_bp is 0..10000, fixed_fen and budget_fen are not negative");
+          absl::StrCat(field, ": share_bp is 0..10000, fixed_fen and budget_fen are not negative"));
     }
     if (s.share_bp() > 0 && s.fixed_fen() > 0) {
       return absl::InvalidArgumentError(
-          absl::StrCat("funding: ", perks::v1::Funder_Name(s.funder()),
+          absl::StrCat(field, ": ", perks::v1::Funder_Name(s.funder()),
                        " has both share_bp and fixed_fen; a share is one or the other"));
     }
     if (s.share_bp() > 0) {
@@ -38,7 +38,7 @@ absl::Status ValidateFunding(const Shares& shares) {
   }
   if (bp_shares == 0 || bp_sum != 10000) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "funding: the share_bp values must add up to 10000 (100%); they add up to ", bp_sum));
+        field, ": the share_bp values must add up to 10000 (100%); they add up to ", bp_sum));
   }
   return absl::OkStatus();
 }

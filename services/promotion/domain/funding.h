@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "google/protobuf/repeated_field.h"
 #include "perks/v1/promotion.pb.h"
 
@@ -14,8 +15,8 @@ namespace perks::promotion {
 using Shares = google::protobuf::RepeatedPtrField<perks::v1::FundingShare>;
 
 // A campaign's funding must name each funder once, have at least one share in basis points, and
-// its basis-point shares must sum to exactly 10000.
-absl::Status ValidateFunding(const Shares& shares);
+// its basis-point shares must sum to exactly 10000. Errors name `field`.
+absl::Status ValidateFunding(const Shares& shares, absl::string_view field = "funding");
 
 // Splits `discount_fen` among `shares`, exactly:
 //  1. fixed shares first, in the order written, each taking at most what is left;

@@ -280,6 +280,11 @@ CampaignSpec ToSpec(const Offer& o) {
     case Kind::kBalancePayment:
       s.mutable_balance_payment()->set_balance_name(o.balance);
       s.mutable_balance_payment()->set_topup_bp(o.bp);
+      {
+        auto* f = s.mutable_balance_payment()->add_balance_funding();
+        f->set_funder(perks::v1::FUNDER_UNION);
+        f->set_share_bp(10000);
+      }
       break;
   }
   if (o.starts_ms) *s.mutable_starts_at() = TimestampFromMs(*o.starts_ms);

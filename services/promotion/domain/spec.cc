@@ -93,7 +93,20 @@ absl::Status ValidateRule(const CampaignSpec& spec) {
       if (spec.balance_payment().topup_bp() < 0 || spec.balance_payment().topup_bp() > 10000) {
         return Bad("balance_payment.topup_bp: what the merchant adds, 0..10000 (10% = 1000)");
       }
-      return absl::OkStatus();
+      if (spec.balance_payment().balance_funding().empty()) {
+        return Bad(
+            "balance_payment.balance_funding: who pays the merchant what is paid from the "
+            "balance (whoever funded it), e.g. [{funder: FUNDER_UNION, share_bp: 10000}]");
+      }
+      for (const auto& share : spec.balance_payment().balance_funding()) {
+        if (share.budget_fen() != 0) {
+          return Bad(
+              "balance_payment.balance_funding: no budget_fen; the balance was budgeted when it "
+              "was granted");
+        }
+      }
+      return ValidateFunding(spec.balance_payment().balance_funding(),
+                             "balance_payment.balance_funding");
     case CampaignSpec::RULE_NOT_SET:
       break;
   }

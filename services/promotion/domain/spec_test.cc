@@ -63,6 +63,23 @@ TEST(SpecTest, EachMistakeNamesItsField) {
          s.mutable_grant()->add_allowed_categories("farm-produce");
        },
        "grant.allowed_categories"},
+      {[](auto& s) { s.mutable_balance_payment()->set_balance_name("warm-heart"); },
+       "balance_payment.balance_funding"},
+      {[](auto& s) {
+         s.mutable_balance_payment()->set_balance_name("warm-heart");
+         auto* f = s.mutable_balance_payment()->add_balance_funding();
+         f->set_funder(perks::v1::FUNDER_UNION);
+         f->set_share_bp(9000);
+       },
+       "balance_payment.balance_funding: the share_bp values must add up to 10000"},
+      {[](auto& s) {
+         s.mutable_balance_payment()->set_balance_name("warm-heart");
+         auto* f = s.mutable_balance_payment()->add_balance_funding();
+         f->set_funder(perks::v1::FUNDER_UNION);
+         f->set_share_bp(10000);
+         f->set_budget_fen(100);
+       },
+       "balance_payment.balance_funding: no budget_fen"},
   };
   for (const Case& c : cases) {
     perks::v1::CampaignSpec s = Valid();

@@ -55,23 +55,36 @@ absl::StatusOr<std::vector<Posting>> PostingsOf(const perks::v1::SettlementEvent
     case perks::v1::SETTLEMENT_EVENT_CONFIRMED:
       for (int i = 0; i < e.discounts_size(); ++i) {
         const perks::v1::Discount& d = e.discounts(i);
-        int64_t sum_fen = 0;
-        for (int j = 0; j < d.funding_size(); ++j) {
-          const auto& s = d.funding(j);
-          if (absl::Status st = CheckShare(s, absl::StrCat("discounts[", i, "].funding[", j, "]"));
-              !st.ok()) {
-            return st;
+        // The discount's funders, and for a balance payment those of the balance paid from: each
+        // owes the merchant its share.
+        const struct {
+          const google::protobuf::RepeatedPtrField<perks::v1::FundedShare>& shares;
+          const char* field;
+          int64_t total_fen;
+          const char* what;
+        } parts[] = {{d.funding(), "funding", d.amount_fen(), "the discount's"},
+                     {d.balance_funding(), "balance_funding", d.from_balance_fen(),
+                      "what was paid from the balance,"}};
+        for (const auto& part : parts) {
+          int64_t sum_fen = 0;
+          for (int j = 0; j < part.shares.size(); ++j) {
+            const auto& s = part.shares[j];
+            if (absl::Status st =
+                    CheckShare(s, absl::StrCat("discounts[", i, "].", part.field, "[", j, "]"));
+                !st.ok()) {
+              return st;
+            }
+            sum_fen += s.amount_fen();
+            if (s.amount_fen() == 0) continue;
+            out.push_back(Make(FunderAccount(e.tenant_id(), s.funder()),
+                               MerchantAccount(e.tenant_id(), e.merchant_id(), s.funder()),
+                               s.amount_fen()));
           }
-          sum_fen += s.amount_fen();
-          if (s.amount_fen() == 0) continue;
-          out.push_back(Make(FunderAccount(e.tenant_id(), s.funder()),
-                             MerchantAccount(e.tenant_id(), e.merchant_id(), s.funder()),
-                             s.amount_fen()));
-        }
-        if (sum_fen != d.amount_fen()) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("discounts[", i, "]: the funders' shares sum to ", sum_fen,
-                           " fen, not the discount's ", d.amount_fen()));
+          if (sum_fen != part.total_fen) {
+            return absl::InvalidArgumentError(absl::StrCat("discounts[", i, "]: the ", part.field,
+                                                           " shares sum to ", sum_fen, " fen, not ",
+                                                           part.what, " ", part.total_fen));
+          }
         }
       }
       return out;

@@ -42,6 +42,27 @@ TEST(PostingsTest, AConfirmedDiscountMakesEachFunderOweTheMerchantItsShare) {
   EXPECT_EQ((*postings)[1].debit_account(), "funder/bozhou/MERCHANT");
 }
 
+TEST(PostingsTest, WhatWasPaidFromABalanceIsOwedByTheBalancesFunders) {
+  // A 550-yuan basket paid with a 500-yuan voucher the union funded; the merchant adds 50.
+  SettlementEvent e = Confirmed(0, 5000);
+  perks::v1::Discount& d = *e.mutable_discounts(0);
+  d.set_balance_name("warm-heart-2026");
+  d.set_from_balance_fen(50000);
+  *d.add_balance_funding() = Share(perks::v1::FUNDER_UNION, 50000);
+  auto postings = PostingsOf(e);
+  ASSERT_TRUE(postings.ok()) << postings.status();
+  ASSERT_EQ(postings->size(), 2u);
+  EXPECT_EQ((*postings)[0].debit_account(), "funder/bozhou/MERCHANT");
+  EXPECT_EQ((*postings)[0].amount_fen(), 5000);
+  EXPECT_EQ((*postings)[1].debit_account(), "funder/bozhou/UNION");
+  EXPECT_EQ((*postings)[1].credit_account(), "merchant/bozhou/m1/UNION");
+  EXPECT_EQ((*postings)[1].amount_fen(), 50000);
+
+  d.mutable_balance_funding(0)->set_amount_fen(49999);
+  EXPECT_EQ(PostingsOf(e).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(PostingsOf(e).status().message().find("balance_funding"), std::string::npos);
+}
+
 TEST(PostingsTest, ARefundPostsTheSharesBack) {
   SettlementEvent e = Confirmed(0, 0);
   e.clear_discounts();

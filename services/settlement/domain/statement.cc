@@ -46,23 +46,28 @@ void AppendShanghaiTime(int64_t unix_ms, std::string& out) {
   out.append(buf, 19);
 }
 
-// One line per funder per discount: a funder named twice in one discount's funding is one line.
+using Shares = google::protobuf::RepeatedPtrField<perks::v1::FundedShare>;
+
+// One line per funder per discount: a funder named twice in one discount's funding is one line,
+// and so is a funder's share of the discount with what it owes for a balance paid from
+// (`balance_funding`: a balance payment's).
 void AddLines(const perks::v1::SettlementEvent& e, int n, const std::string& campaign_id,
-              int32_t version,
-              const google::protobuf::RepeatedPtrField<perks::v1::FundedShare>& funding,
-              int64_t sign, const LineFilter& which, StatementLine& line,
+              int32_t version, const Shares& funding, const Shares& balance_funding, int64_t sign,
+              const LineFilter& which, StatementLine& line,
               absl::FunctionRef<void(const StatementLine&)> visit) {
   // In the enum's order: BANK, UNION, MERCHANT (a handful of funders; no map needed).
   std::pair<int, int64_t> by_funder[8];
   int funders = 0;
-  for (const auto& share : funding) {
-    int i = 0;
-    while (i < funders && by_funder[i].first != share.funder()) ++i;
-    if (i == funders) {
-      if (funders == 8) continue;  // funding validated upstream: never more than the enum holds
-      by_funder[funders++] = {share.funder(), 0};
+  for (const Shares* shares : {&funding, &balance_funding}) {
+    for (const auto& share : *shares) {
+      int i = 0;
+      while (i < funders && by_funder[i].first != share.funder()) ++i;
+      if (i == funders) {
+        if (funders == 8) continue;  // funding validated upstream: never more than the enum holds
+        by_funder[funders++] = {share.funder(), 0};
+      }
+      by_funder[i].second += share.amount_fen();
     }
-    by_funder[i].second += share.amount_fen();
   }
   for (int i = 1; i < funders; ++i) {  // insertion sort of at most a few funders
     for (int j = i; j > 0 && by_funder[j - 1].first > by_funder[j].first; --j) {
@@ -108,10 +113,11 @@ void ForEachLine(const perks::storage::v1::LedgerEntry& entry, const LineFilter&
   if (e.kind() == perks::v1::SETTLEMENT_EVENT_CONFIRMED) {
     for (int i = 0; i < e.discounts_size(); ++i) {
       const perks::v1::Discount& d = e.discounts(i);
-      AddLines(e, i + 1, d.campaign_id(), d.version(), d.funding(), 1, which, scratch, visit);
+      AddLines(e, i + 1, d.campaign_id(), d.version(), d.funding(), d.balance_funding(), 1, which,
+               scratch, visit);
     }
   } else if (e.kind() == perks::v1::SETTLEMENT_EVENT_REFUNDED) {
-    AddLines(e, 1, "", 0, e.funding(), -1, which, scratch, visit);
+    AddLines(e, 1, "", 0, e.funding(), Shares(), -1, which, scratch, visit);
   }
 }
 

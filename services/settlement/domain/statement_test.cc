@@ -44,6 +44,26 @@ TEST(StatementTest, OneLinePerFunderPerDiscountInFunderOrder) {
   EXPECT_EQ(lines[1].funder, perks::v1::FUNDER_MERCHANT);
 }
 
+TEST(StatementTest, AFundersShareOfABalancePaidFromIsOnItsLineOfTheDiscount) {
+  perks::storage::v1::LedgerEntry entry = Entry();
+  perks::v1::Discount& d = *entry.mutable_event()->mutable_discounts(0);
+  d.set_from_balance_fen(20000);
+  for (auto [f, fen] :
+       {std::pair{perks::v1::FUNDER_UNION, 12000}, std::pair{perks::v1::FUNDER_BANK, 8000}}) {
+    perks::v1::FundedShare* s = d.add_balance_funding();
+    s->set_funder(f);
+    s->set_amount_fen(fen);
+  }
+  auto lines = LinesOf(entry);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0].funder, perks::v1::FUNDER_BANK);
+  EXPECT_EQ(lines[0].share_fen, 9500);  // 1500 of the discount, 8000 of the balance
+  EXPECT_EQ(lines[1].funder, perks::v1::FUNDER_UNION);
+  EXPECT_EQ(lines[1].share_fen, 12000);
+  EXPECT_EQ(lines[2].funder, perks::v1::FUNDER_MERCHANT);
+  EXPECT_EQ(lines[2].share_fen, 1500);
+}
+
 TEST(StatementTest, ARefundIsNegative) {
   perks::storage::v1::LedgerEntry entry = Entry();
   perks::v1::SettlementEvent& e = *entry.mutable_event();
