@@ -1,11 +1,16 @@
 // Crash points: perkd ends, as a crash, at each step of an authorization, a confirmation, a
-// reversal, a refund and a day's close (its --crash-at hook); restarted, the till sends the same
-// request again and it is finished, once. At the end the ledger holds each confirmed discount and
-// refund exactly once, and every close finished.
+// reversal, a refund and a day's close (its --crash-at hook), with and without a card balance
+// paying part of the basket; restarted, the till sends the same request again and it is finished,
+// once. At the end the ledger holds each confirmed discount and refund exactly once, every close
+// finished, and each card's balance holds what its checkouts left it, to the fen.
+#include <map>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
+#include "perks/v1/card.grpc.pb.h"
 #include "perks/v1/settlement.grpc.pb.h"
 #include "services/gate/gate.h"
 #include "storage/test_dir.h"
@@ -23,11 +28,45 @@ enum class Op { kAuthorize, kConfirm, kReverse, kRefund };
 struct Case {
   std::string step;
   Op op;
+  bool voucher = false;  // the card holds a voucher that pays part of the basket
 };
+
+constexpr char kVoucher[] = "test-voucher";
+constexpr int64_t kVoucherFen = 5000;
 
 class CrashPointsTest : public BozhouTillTest {
  protected:
-  CrashPointsTest() { card_count_ = 10; }
+  CrashPointsTest() { card_count_ = 12; }
+
+  // A voucher the union funds, spendable at supermarkets, on cards_[first...].
+  void GiveVouchers(size_t first) {
+    perks::v1::CampaignSpec spec;
+    spec.set_campaign_id("bozhou-test-voucher");
+    spec.set_tenant_id("bozhou");
+    spec.set_title("test voucher");
+    *spec.mutable_starts_at() = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(0);
+    spec.mutable_balance_payment()->set_balance_name(kVoucher);
+    auto* owed = spec.mutable_balance_payment()->add_balance_funding();
+    owed->set_funder(perks::v1::FUNDER_UNION);
+    owed->set_share_bp(10000);
+    spec.mutable_eligibility()->add_categories("supermarket");
+    auto* topup = spec.add_funding();
+    topup->set_funder(perks::v1::FUNDER_MERCHANT);
+    topup->set_share_bp(10000);
+    Publish(spec);
+    for (size_t i = first; i < cards_.size(); ++i) {
+      perks::v1::CreditBalanceRequest credit;
+      credit.set_request_id(NextRequestId("voucher"));
+      credit.mutable_card()->set_card_number(cards_[i]);
+      credit.set_balance_name(kVoucher);
+      credit.set_kind(perks::v1::BALANCE_KIND_VOUCHER);
+      credit.set_amount_fen(kVoucherFen);
+      credit.add_allowed_categories("supermarket");
+      perks::v1::BalanceChange change;
+      grpc::Status s = card_->CreditBalance(As(bozhou_).get(), credit, &change);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+    }
+  }
 
   ChildServer StartChild(std::vector<std::string> args = {}) {
     auto child = ChildServer::Start(PERKD_PATH, dir_.path(), logs_.path() + "/perkd.log", args);
@@ -76,13 +115,19 @@ class CrashPointsTest : public BozhouTillTest {
 
 TEST_F(CrashPointsTest, EveryStepLeftByACrashIsFinishedOnceByTheRetry) {
   const std::vector<Case> cases = {
-      {"authorize.written", Op::kAuthorize}, {"authorize.reserved", Op::kAuthorize},
-      {"confirm.written", Op::kConfirm},     {"confirm.committed", Op::kConfirm},
-      {"confirm.saved", Op::kConfirm},       {"reverse.written", Op::kReverse},
-      {"reverse.released", Op::kReverse},    {"refund.saved", Op::kRefund},
+      {"authorize.written", Op::kAuthorize},    {"authorize.reserved", Op::kAuthorize},
+      {"confirm.written", Op::kConfirm},        {"confirm.committed", Op::kConfirm},
+      {"confirm.saved", Op::kConfirm},          {"reverse.written", Op::kReverse},
+      {"reverse.released", Op::kReverse},       {"refund.saved", Op::kRefund},
+      {"authorize.paid", Op::kAuthorize, true}, {"reverse.written", Op::kReverse, true},
+      {"reverse.released", Op::kReverse, true}, {"refund.saved", Op::kRefund, true},
   };
+  ASSERT_LE(cases.size(), cards_.size());
+  GiveVouchers(8);  // the cards of the voucher cases
+  for (size_t i = 0; i < cases.size(); ++i) ASSERT_EQ(cases[i].voucher, i >= 8) << i;
   server_.reset();  // from here on, real perkd processes on the same data
   std::vector<std::string> purchases;
+  std::vector<std::pair<std::string, std::string>> voucher_purchases;  // (checkout, card)
   for (size_t i = 0; i < cases.size(); ++i) {
     SCOPED_TRACE(cases[i].step);
     const int trace = 100 + static_cast<int>(i) * 10;
@@ -140,7 +185,9 @@ TEST_F(CrashPointsTest, EveryStepLeftByACrashIsFinishedOnceByTheRetry) {
         break;
       }
     }
+    if (cases[i].voucher) EXPECT_GT(out.from_balances_fen(), 0) << "the voucher paid nothing";
     purchases.push_back(till.IdOf(trace));
+    if (cases[i].voucher) voucher_purchases.emplace_back(till.IdOf(trace), card);
     EXPECT_EQ(child.Terminate(), 0);
   }
 
@@ -178,28 +225,35 @@ TEST_F(CrashPointsTest, EveryStepLeftByACrashIsFinishedOnceByTheRetry) {
   auto channel = tools::MakeChannel(child.address());
   auto checkouts = perks::v1::CheckoutService::NewStub(channel);
   auto settlement = perks::v1::SettlementService::NewStub(channel);
-  int64_t entries = 2, bank_fen = 6000;  // the two posted events
+  int64_t entries = 2;  // the two posted events
+  std::map<std::string, int64_t> owed = {{"funder/bozhou/BANK", 6000}};
+  auto add = [&owed](const auto& shares, int64_t sign) {
+    for (const auto& f : shares) {
+      owed[absl::StrCat("funder/bozhou/", perks::v1::Funder_Name(f.funder()).substr(7))] +=
+          sign * f.amount_fen();
+    }
+  };
+  std::map<std::string, Checkout> seen;
   for (const std::string& id : purchases) {
     perks::v1::GetCheckoutRequest req;
     req.set_checkout_id(id);
-    Checkout c;
+    Checkout& c = seen[id];
     ASSERT_TRUE(checkouts->GetCheckout(As(bozhou_).get(), req, &c).ok());
     EXPECT_NE(c.state(), perks::v1::CHECKOUT_STATE_PENDING) << id;
     if (c.state() != perks::v1::CHECKOUT_STATE_CONFIRMED) continue;
-    if (c.discount_fen() > 0) ++entries;
+    if (c.discount_fen() > 0 || c.from_balances_fen() > 0) ++entries;
     for (const auto& d : c.discounts()) {
-      for (const auto& f : d.funding()) {
-        if (f.funder() == perks::v1::FUNDER_BANK) bank_fen += f.amount_fen();
-      }
+      add(d.funding(), 1);
+      add(d.balance_funding(), 1);
     }
     for (const auto& r : c.refunds()) {
-      if (r.discount_fen() > 0) ++entries;
-      for (const auto& f : r.funding()) {
-        if (f.funder() == perks::v1::FUNDER_BANK) bank_fen -= f.amount_fen();
-      }
+      if (r.discount_fen() > 0 || !r.to_balances().empty()) ++entries;
+      add(r.funding(), -1);
+      add(r.balance_funding(), -1);
     }
   }
-  EXPECT_EQ(entries, 2 + 6 + 1);  // 6 purchases confirmed, 1 refund, each with a discount
+  // 8 purchases confirmed (2 of them partly paid by voucher), 2 refunds, each settling something.
+  EXPECT_EQ(entries, 2 + 8 + 2);
   perks::v1::CheckLedgerRequest check_req;
   check_req.set_tenant_id("bozhou");
   perks::v1::LedgerCheck check;
@@ -210,11 +264,36 @@ TEST_F(CrashPointsTest, EveryStepLeftByACrashIsFinishedOnceByTheRetry) {
   balances_req.set_tenant_id("bozhou");
   perks::v1::GetBalancesResponse balances;
   ASSERT_TRUE(settlement->GetBalances(As(bozhou_).get(), balances_req, &balances).ok());
-  int64_t kept_bank_fen = 0;
+  std::map<std::string, int64_t> kept;
   for (const auto& b : balances.balances()) {
-    if (b.account() == "funder/bozhou/BANK") kept_bank_fen = b.balance_fen();
+    if (absl::StartsWith(b.account(), "funder/")) kept[b.account()] = b.balance_fen();
   }
-  EXPECT_EQ(kept_bank_fen, bank_fen);
+  for (auto& [account, fen] : owed) EXPECT_EQ(kept[account], fen) << account;
+  EXPECT_GT(owed["funder/bozhou/UNION"], 0);  // the vouchers the union owes for
+
+  // Each voucher holds what its checkout left it: all of it after a reversal, what was paid less
+  // what refunds gave back otherwise (every clean stop waited for the returns to be credited).
+  auto cards = perks::v1::CardService::NewStub(channel);
+  for (const auto& [id, number] : voucher_purchases) {
+    SCOPED_TRACE(id);
+    const Checkout& c = seen[id];
+    int64_t left = kVoucherFen;
+    if (c.state() == perks::v1::CHECKOUT_STATE_CONFIRMED) {
+      left -= c.from_balances_fen();
+      for (const auto& r : c.refunds()) {
+        for (const auto& b : r.to_balances()) left += b.amount_fen();
+      }
+    }
+    perks::v1::LookupCardRequest req;
+    req.mutable_card()->set_card_number(number);
+    perks::v1::Card card;
+    ASSERT_TRUE(cards->LookupCard(As(bozhou_).get(), req, &card).ok());
+    int64_t holds = -1;
+    for (const auto& b : card.balances()) {
+      if (b.name() == kVoucher) holds = b.amount_fen();
+    }
+    EXPECT_EQ(holds, left);
+  }
 }
 
 }  // namespace

@@ -559,19 +559,6 @@ class GrantApiTest : public PromotionApiTest {
     return promo_->Grant(As(token.empty() ? admin_token_ : token).get(), req, out);
   }
 
-  // The card's balance named `name` (0 if it has none).
-  int64_t BalanceOf(const std::string& card_number, const std::string& name) {
-    perks::v1::LookupCardRequest req;
-    req.mutable_card()->set_card_number(card_number);
-    perks::v1::Card card;
-    grpc::Status s = card_->LookupCard(As(admin_token_).get(), req, &card);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    for (const auto& b : card.balances()) {
-      if (b.name() == name) return b.amount_fen();
-    }
-    return 0;
-  }
-
   perks::v1::Card Activate(const std::string& card_number, const std::string& request_id) {
     perks::v1::ChangeCardStateRequest req;
     req.set_request_id(request_id);

@@ -70,9 +70,11 @@ class BozhouTillTest : public ServerTest {
     for (const std::string& number : cards_) SetCardState(number, perks::v1::CARD_ACTION_ACTIVATE);
   }
 
-  void SetCardState(const std::string& number, perks::v1::CardAction action) {
-    absl::Status s =
-        tools::Seeder(channel_, bozhou_, NextRequestId("seed")).ChangeCardState(number, action);
+  // As the Bozhou admin, or as `token`.
+  void SetCardState(const std::string& number, perks::v1::CardAction action,
+                    const std::string& token = "") {
+    absl::Status s = tools::Seeder(channel_, token.empty() ? bozhou_ : token, NextRequestId("seed"))
+                         .ChangeCardState(number, action);
     ASSERT_TRUE(s.ok()) << s;
   }
 
@@ -117,19 +119,20 @@ class BozhouTillTest : public ServerTest {
     return checkout_->Refund(Signed(till_, "/perks.v1.CheckoutService/Refund", req).get(), req,
                              out);
   }
-  // Applies and publishes a campaign as the city's admin.
-  void Publish(const perks::v1::CampaignSpec& spec) {
-    absl::Status s = tools::Seeder(channel_, bozhou_, NextRequestId("seed")).Publish(spec);
+  // Applies and publishes a campaign as the city's admin (or as `token`).
+  void Publish(const perks::v1::CampaignSpec& spec, const std::string& token = "") {
+    absl::Status s = tools::Seeder(channel_, token.empty() ? bozhou_ : token, NextRequestId("seed"))
+                         .Publish(spec);
     ASSERT_TRUE(s.ok()) << s;
   }
   // The city's ledger once every confirmation so far has reached it.
-  perks::v1::LedgerCheck Ledger() {
+  perks::v1::LedgerCheck Ledger(const std::string& tenant = "bozhou") {
     EXPECT_TRUE(server_->WaitSettled(absl::Seconds(30)));
     auto stub = perks::v1::SettlementService::NewStub(channel_);
     perks::v1::CheckLedgerRequest req;
-    req.set_tenant_id("bozhou");
+    req.set_tenant_id(tenant);
     perks::v1::LedgerCheck check;
-    grpc::Status s = stub->CheckLedger(As(bozhou_).get(), req, &check);
+    grpc::Status s = stub->CheckLedger(As(admin_token_).get(), req, &check);
     EXPECT_TRUE(s.ok()) << s.error_message();
     EXPECT_TRUE(check.balanced()) << (check.mismatches().empty() ? "" : check.mismatches(0));
     return check;

@@ -68,4 +68,17 @@ std::vector<std::string> ServerTest::IssueMemberCards(const std::string& tenant,
   return cards.value_or(std::vector<std::string>());
 }
 
+int64_t ServerTest::BalanceOf(const std::string& card_number, const std::string& name,
+                              const std::string& token) {
+  perks::v1::LookupCardRequest req;
+  req.mutable_card()->set_card_number(card_number);
+  perks::v1::Card card;
+  grpc::Status s = card_->LookupCard(As(token.empty() ? admin_token_ : token).get(), req, &card);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  for (const auto& b : card.balances()) {
+    if (b.name() == name) return b.amount_fen();
+  }
+  return 0;
+}
+
 }  // namespace perks::testing

@@ -65,6 +65,10 @@ class ServerTest : public ::testing::Test {
                                             const std::string& token,
                                             const std::string& program_id = "",
                                             const std::vector<std::string>& tags = {});
+  // What the card's balance named `name` holds (0 if it has none), looked up as `token` (or the
+  // installation admin).
+  int64_t BalanceOf(const std::string& card_number, const std::string& name,
+                    const std::string& token = "");
 
   // Each service's latest write; equal before and after a call means it wrote nothing. Waits
   // first for the checkout outbox to be delivered, whose clean-up writes come on their own.

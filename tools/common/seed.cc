@@ -27,9 +27,13 @@ std::string Seeder::NextId(const std::string& what) {
 }
 
 absl::StatusOr<perks::v1::Merchant> Seeder::Onboard(int n, const std::string& tenant) {
+  return Onboard(SyntheticMerchant(n, tenant));
+}
+
+absl::StatusOr<perks::v1::Merchant> Seeder::Onboard(const perks::v1::MerchantProfile& profile) {
   perks::v1::SubmitApplicationRequest submit;
   submit.set_request_id(NextId("submit"));
-  *submit.mutable_profile() = SyntheticMerchant(n, tenant);
+  *submit.mutable_profile() = profile;
   perks::v1::Application app;
   grpc::Status s = merchants_->SubmitApplication(Ctx().get(), submit, &app);
   if (!s.ok()) return Failed("the merchant's application", s);

@@ -23,6 +23,8 @@ class Seeder {
   // Synthetic merchant n of `tenant` (SyntheticMerchant), applied for and approved; with its
   // first store.
   absl::StatusOr<perks::v1::Merchant> Onboard(int n, const std::string& tenant);
+  // The merchant of `profile`, applied for and approved.
+  absl::StatusOr<perks::v1::Merchant> Onboard(const perks::v1::MerchantProfile& profile);
   absl::StatusOr<TerminalCredentials> AddTerminal(const std::string& store_id);
   // A card program and `count` synthetic members (generator seed `seed`) with a card each and
   // `tags`. Returns the full card numbers.

@@ -6,16 +6,49 @@
 namespace perks::checkout {
 namespace {
 
+using perks::v1::BalanceAmount;
 using perks::v1::FundedShare;
 
-// The entry for `funder` in `shares`, added (at zero) when missing.
-FundedShare& Entry(std::vector<FundedShare>& shares, perks::v1::Funder funder) {
-  for (FundedShare& s : shares) {
-    if (s.funder() == funder) return s;
+std::string KeyOf(const FundedShare& s) { return perks::v1::Funder_Name(s.funder()); }
+std::string KeyOf(const BalanceAmount& b) { return b.balance_name(); }
+void SetKey(FundedShare& s, const FundedShare& like) { s.set_funder(like.funder()); }
+void SetKey(BalanceAmount& b, const BalanceAmount& like) {
+  b.set_balance_name(like.balance_name());
+}
+
+// The entry with `like`'s key in `items`, added (at zero) when missing.
+template <typename T>
+T& Entry(std::vector<T>& items, const T& like) {
+  for (T& item : items) {
+    if (KeyOf(item) == KeyOf(like)) return item;
   }
-  FundedShare& s = shares.emplace_back();
-  s.set_funder(funder);
-  return s;
+  T& item = items.emplace_back();
+  SetKey(item, like);
+  return item;
+}
+
+template <typename T>
+void Add(std::vector<T>& into, const T& item) {
+  T& e = Entry(into, item);
+  e.set_amount_fen(e.amount_fen() + item.amount_fen());
+}
+
+// Of each of `totals`, what is due after `refunded_after` of `amount_fen` is refunded, less what
+// was given back `before`: floor(total * R / A) - before.
+template <typename T>
+std::vector<T> Due(const std::vector<T>& totals, std::vector<T> before, int64_t refunded_after,
+                   int64_t amount_fen, int64_t* sum_fen) {
+  std::vector<T> out;
+  for (const T& total : totals) {
+    // Amounts are below 2^34, so the product fits in 128 bits.
+    const int64_t due =
+        static_cast<int64_t>(__int128{total.amount_fen()} * refunded_after / amount_fen);
+    T& back = out.emplace_back();
+    SetKey(back, total);
+    back.set_amount_fen(due - Entry(before, total).amount_fen());
+    *sum_fen += back.amount_fen();
+  }
+  return out;
 }
 
 }  // namespace
@@ -23,12 +56,22 @@ FundedShare& Entry(std::vector<FundedShare>& shares, perks::v1::Funder funder) {
 std::vector<FundedShare> FunderShares(const perks::v1::Checkout& purchase) {
   std::vector<FundedShare> shares;
   for (const perks::v1::Discount& d : purchase.discounts()) {
-    for (const FundedShare& f : d.funding()) {
-      FundedShare& e = Entry(shares, f.funder());
-      e.set_amount_fen(e.amount_fen() + f.amount_fen());
-    }
+    for (const FundedShare& f : d.funding()) Add(shares, f);
   }
   return shares;
+}
+
+std::vector<BalanceAmount> BalancesPaid(
+    const google::protobuf::RepeatedPtrField<perks::v1::Discount>& discounts) {
+  std::vector<BalanceAmount> paid;
+  for (const perks::v1::Discount& d : discounts) {
+    if (d.from_balance_fen() <= 0) continue;
+    BalanceAmount b;
+    b.set_balance_name(d.balance_name());
+    b.set_amount_fen(d.from_balance_fen());
+    Add(paid, b);
+  }
+  return paid;
 }
 
 absl::StatusOr<RefundSplit> SplitRefund(const perks::v1::Checkout& purchase, int64_t amount_fen) {
@@ -43,26 +86,28 @@ absl::StatusOr<RefundSplit> SplitRefund(const perks::v1::Checkout& purchase, int
                      " yuan is more than is left to refund of ", purchase.checkout_id(), ": ",
                      FormatYuan(left), " yuan of ", FormatYuan(purchase.amount_fen())));
   }
-  // What earlier refunds gave back, per funder.
-  std::vector<FundedShare> before;
+  // What earlier refunds gave back.
+  std::vector<FundedShare> funding_before, balance_funding_before;
+  std::vector<BalanceAmount> balances_before;
   for (const perks::v1::Refund& r : purchase.refunds()) {
-    for (const FundedShare& f : r.funding()) {
-      FundedShare& e = Entry(before, f.funder());
-      e.set_amount_fen(e.amount_fen() + f.amount_fen());
-    }
+    for (const FundedShare& f : r.funding()) Add(funding_before, f);
+    for (const FundedShare& f : r.balance_funding()) Add(balance_funding_before, f);
+    for (const BalanceAmount& b : r.to_balances()) Add(balances_before, b);
   }
-  const __int128 refunded_after = purchase.refunded_fen() + amount_fen;
+  std::vector<FundedShare> balance_funders;
+  for (const perks::v1::Discount& d : purchase.discounts()) {
+    for (const FundedShare& f : d.balance_funding()) Add(balance_funders, f);
+  }
+  const int64_t refunded_after = purchase.refunded_fen() + amount_fen;
+  const int64_t a = purchase.amount_fen();
   RefundSplit out;
-  for (const FundedShare& share : FunderShares(purchase)) {
-    // floor(share * R / A): amounts are below 2^34, so the product fits in 128 bits.
-    const int64_t due =
-        static_cast<int64_t>(share.amount_fen() * refunded_after / purchase.amount_fen());
-    const int64_t back = due - Entry(before, share.funder()).amount_fen();
-    FundedShare& f = out.funding.emplace_back();
-    f.set_funder(share.funder());
-    f.set_amount_fen(back);
-    out.discount_fen += back;
-  }
+  int64_t balances_fen = 0, balance_funding_fen = 0;
+  out.funding =
+      Due(FunderShares(purchase), std::move(funding_before), refunded_after, a, &out.discount_fen);
+  out.to_balances = Due(BalancesPaid(purchase.discounts()), std::move(balances_before),
+                        refunded_after, a, &balances_fen);
+  out.balance_funding = Due(balance_funders, std::move(balance_funding_before), refunded_after, a,
+                            &balance_funding_fen);
   return out;
 }
 

@@ -36,6 +36,8 @@ void Apply(perks::v1::Checkout& c, int64_t amount_fen, const RefundSplit& split)
   r->set_amount_fen(amount_fen);
   r->set_discount_fen(split.discount_fen);
   for (const auto& f : split.funding) *r->add_funding() = f;
+  for (const auto& b : split.to_balances) *r->add_to_balances() = b;
+  for (const auto& f : split.balance_funding) *r->add_balance_funding() = f;
   c.set_refunded_fen(c.refunded_fen() + amount_fen);
   c.set_refunded_discount_fen(c.refunded_discount_fen() + split.discount_fen);
 }
@@ -55,6 +57,31 @@ TEST(SplitRefundTest, HalfThePurchaseReturnsHalfOfEachShareRoundedDown) {
   ASSERT_TRUE(rest.ok());
   EXPECT_EQ(rest->funding[0].amount_fen(), 1001);
   EXPECT_EQ(rest->funding[1].amount_fen(), 500);
+}
+
+TEST(SplitRefundTest, WhatWasPaidFromABalanceGoesBackToItInProportion) {
+  // 550 yuan of farm produce: 500 from the voucher (the union's), 50 the merchant's top-up.
+  auto c = Purchase(55000, {{perks::v1::FUNDER_MERCHANT, 5000}});
+  perks::v1::Discount& d = *c.mutable_discounts(0);
+  d.set_balance_name("warm-heart-2026");
+  d.set_from_balance_fen(50000);
+  perks::v1::FundedShare* union_share = d.add_balance_funding();
+  union_share->set_funder(perks::v1::FUNDER_UNION);
+  union_share->set_amount_fen(50000);
+  auto split = SplitRefund(c, 11000);  // a fifth of it comes back
+  ASSERT_TRUE(split.ok()) << split.status();
+  EXPECT_EQ(split->discount_fen, 1000);
+  ASSERT_EQ(split->to_balances.size(), 1u);
+  EXPECT_EQ(split->to_balances[0].balance_name(), "warm-heart-2026");
+  EXPECT_EQ(split->to_balances[0].amount_fen(), 10000);
+  ASSERT_EQ(split->balance_funding.size(), 1u);
+  EXPECT_EQ(split->balance_funding[0].funder(), perks::v1::FUNDER_UNION);
+  EXPECT_EQ(split->balance_funding[0].amount_fen(), 10000);
+  Apply(c, 11000, *split);
+  auto rest = SplitRefund(c, 44000);
+  ASSERT_TRUE(rest.ok());
+  EXPECT_EQ(rest->to_balances[0].amount_fen(), 40000);
+  EXPECT_EQ(rest->balance_funding[0].amount_fen(), 40000);
 }
 
 TEST(SplitRefundTest, MoreThanIsLeftIsRefusedSayingWhatIsLeft) {
@@ -90,7 +117,7 @@ TEST(SplitRefundTest, SharesOfSeveralDiscountsAddUpPerFunder) {
 // Any purchase, any funding, any sequence of partial refunds: each refund's shares sum to what it
 // returns, no funder ever gets back more than its share, and refunding everything returns every
 // share exactly.
-RC_GTEST_PROP(SplitRefundProperties, RefundsNeverReturnMoreThanWasGivenPerFunder, ()) {
+RC_GTEST_PROP(SplitRefundProperties, RefundsNeverReturnMoreThanWasGivenPerFunderOrBalance, ()) {
   const int64_t amount = *rc::gen::inRange<int64_t>(1, 10'000'000'000);
   const int n_funders = *rc::gen::inRange(0, 4);
   std::vector<std::pair<Funder, int64_t>> shares;
@@ -101,8 +128,21 @@ RC_GTEST_PROP(SplitRefundProperties, RefundsNeverReturnMoreThanWasGivenPerFunder
     given += fen;
   }
   auto c = Purchase(amount, shares);
+  // Some of what is left paid from a balance, funded by the union and the bank.
+  const int64_t from_balance = *rc::gen::inRange<int64_t>(0, amount - given + 1);
+  const int64_t union_fen = *rc::gen::inRange<int64_t>(0, from_balance + 1);
+  perks::v1::Discount& d = *c.mutable_discounts(0);
+  d.set_balance_name("voucher");
+  d.set_from_balance_fen(from_balance);
+  for (auto [funder, fen] : {std::pair{perks::v1::FUNDER_UNION, union_fen},
+                             std::pair{perks::v1::FUNDER_BANK, from_balance - union_fen}}) {
+    perks::v1::FundedShare* f = d.add_balance_funding();
+    f->set_funder(funder);
+    f->set_amount_fen(fen);
+  }
   const auto total = FunderShares(c);
-  std::map<int, int64_t> back;
+  std::map<int, int64_t> back, balance_back;
+  int64_t to_balance = 0;
   while (c.refunded_fen() < amount) {
     const int64_t left = amount - c.refunded_fen();
     const bool all = *rc::gen::inRange(0, 4) == 0;
@@ -117,9 +157,19 @@ RC_GTEST_PROP(SplitRefundProperties, RefundsNeverReturnMoreThanWasGivenPerFunder
     }
     RC_ASSERT(sum == split->discount_fen);
     for (const auto& t : total) RC_ASSERT(back[t.funder()] <= t.amount_fen());
+    for (const auto& b : split->to_balances) to_balance += b.amount_fen();
+    for (const auto& f : split->balance_funding) {
+      RC_ASSERT(f.amount_fen() >= 0);
+      balance_back[f.funder()] += f.amount_fen();
+    }
+    RC_ASSERT(to_balance <= from_balance);
+    RC_ASSERT(balance_back[perks::v1::FUNDER_UNION] <= union_fen);
     Apply(c, part, *split);
   }
   for (const auto& t : total) RC_ASSERT(back[t.funder()] == t.amount_fen());
+  RC_ASSERT(to_balance == from_balance);
+  RC_ASSERT(balance_back[perks::v1::FUNDER_UNION] == union_fen);
+  RC_ASSERT(balance_back[perks::v1::FUNDER_BANK] == from_balance - union_fen);
   RC_ASSERT(!SplitRefund(c, 1).ok());
 }
 

@@ -137,6 +137,8 @@ CheckoutService::CheckoutService(std::unique_ptr<storage::Db> db, const Checkout
       checkouts_(db_->Family(kCheckouts)),
       pending_(db_->Family(kPending)),
       outbox_(std::make_unique<SettlementOutbox>(db_.get(), writer_.get(), &gate_)),
+      returns_(std::make_unique<BalanceReturns>(db_.get(), writer_.get(),
+                                                db_->Family(kOutboxFamily), &gate_)),
       clock_(o.clock),
       options_(o),
       gate_("perks.v1.CheckoutService", o.gate),
@@ -153,6 +155,7 @@ absl::Status CheckoutService::Close() {
     idle_.wait_for(lock, std::chrono::seconds(30), [this] { return background_ == 0; });
   }
   outbox_->Stop();  // what it has not delivered stays for the next start
+  returns_->Stop();
   if (writer_) writer_->Stop();
   return db_->Close();
 }
@@ -166,7 +169,13 @@ bool CheckoutService::Drain(absl::Duration timeout) {
       return false;
     }
   }
-  return outbox_->WaitDelivered(std::max(deadline - absl::Now(), absl::ZeroDuration()));
+  return WaitSettled(std::max(deadline - absl::Now(), absl::ZeroDuration()));
+}
+
+bool CheckoutService::WaitSettled(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  return outbox_->WaitDelivered(timeout) &&
+         returns_->WaitDelivered(std::max(deadline - absl::Now(), absl::ZeroDuration()));
 }
 
 CheckoutService::RecordDone CheckoutService::Answer(std::string id, perks::v1::Checkout* resp,
@@ -236,7 +245,8 @@ absl::StatusOr<std::optional<CheckoutService::Record>> CheckoutService::Load(
 }
 
 void CheckoutService::Save(Record rec, RecordDone done,
-                           std::optional<perks::v1::SettlementEvent> event) {
+                           std::optional<perks::v1::SettlementEvent> event,
+                           std::vector<perks::v1::CreditBalanceRequest> returns) {
   // The start of an authorization or a reversal is written down only so that a restart can finish
   // it; nobody has been answered on its strength, and the promotion service's holds expire by
   // themselves. After a power cut its loss is the step never having begun (the till's retry
@@ -251,9 +261,11 @@ void CheckoutService::Save(Record rec, RecordDone done,
   auto saved = std::make_shared<Record>(std::move(rec));
   auto shared = std::make_shared<RecordDone>(std::move(done));
   const bool settles = event.has_value();
+  const bool gives_back = !returns.empty();
   absl::Status queued = writer_->Submit(
-      [this, saved, event = std::move(event)](storage::Txn& txn) {
+      [this, saved, event = std::move(event), returns = std::move(returns)](storage::Txn& txn) {
         if (event) outbox_->Put(txn, *event);
+        for (const perks::v1::CreditBalanceRequest& credit : returns) returns_->Put(txn, credit);
         const std::string& id = saved->checkout().checkout_id();
         txn.Put(checkouts_, CheckoutKey(id).bytes(), saved->SerializeAsString());
         if (IsPending(*saved)) {
@@ -263,9 +275,10 @@ void CheckoutService::Save(Record rec, RecordDone done,
         }
         return absl::OkStatus();
       },
-      [this, saved, shared, settles](absl::Status s) mutable {
+      [this, saved, shared, settles, gives_back](absl::Status s) mutable {
         if (!s.ok()) return (*shared)(s);
         if (settles) outbox_->Wake();
+        if (gives_back) returns_->Wake();
         (*shared)(std::move(*saved));
       },
       durability);
@@ -277,6 +290,7 @@ void CheckoutService::Connect(std::shared_ptr<grpc::Channel> cards,
                               std::shared_ptr<grpc::Channel> promotions,
                               std::shared_ptr<grpc::Channel> settlement) {
   outbox_->Connect(std::move(settlement));
+  returns_->Connect(cards);
   cards_.Connect(std::move(cards));
   merchants_.Connect(std::move(merchants));
   promotions_.Connect(std::move(promotions));
@@ -382,7 +396,20 @@ void CheckoutService::MakeBasket(const Caller& till, const perks::v1::CardRef& c
                 }
               }
               b.set_amount_fen(amount_fen);
-              b.set_at_unix_ms(absl::ToUnixMillis(clock_->Now()));
+              const int64_t now = absl::ToUnixMillis(clock_->Now());
+              b.set_at_unix_ms(now);
+              // The balances the card may pay from here: unexpired, and (vouchers) allowed at
+              // merchants of this category.
+              for (const perks::v1::Balance& balance : c.balances()) {
+                const auto& allowed = balance.allowed_categories();
+                if (balance.amount_fen() <= 0 ||
+                    (balance.expires_at_unix_ms() != 0 && now >= balance.expires_at_unix_ms()) ||
+                    (!allowed.empty() &&
+                     std::find(allowed.begin(), allowed.end(), b.category()) == allowed.end())) {
+                  continue;
+                }
+                (*b.mutable_balances_fen())[balance.name()] = balance.amount_fen();
+              }
               (*shared_done)(std::make_pair(std::move(b), c));
             });
       });
@@ -455,6 +482,15 @@ CheckoutService::Reactor* CheckoutService::Authorize(Ctx* ctx,
                 FormatYuan(rec.checkout().amount_fen()), " yuan on card ",
                 rec.checkout().card_number_masked(), "; a new purchase needs a new trace number")));
           }
+          if (!rec.refused().empty()) {
+            // Refused after its step began: what it took is given back, and the answer stays.
+            std::string refused = rec.refused();
+            return Drive(std::move(rec),
+                         [refused, finish = std::move(finish)](absl::StatusOr<Record> r) mutable {
+                           if (!r.ok()) return finish(r.status());
+                           finish(absl::FailedPreconditionError(refused));
+                         });
+          }
           return Drive(std::move(rec), std::move(finish));  // the same request: its answer
         }
         MakeBasket(caller, req->card(), req->amount_fen(),
@@ -471,6 +507,11 @@ CheckoutService::Reactor* CheckoutService::Authorize(Ctx* ctx,
                      c.set_authorized_at_unix_ms(b->first.at_unix_ms());
                      rec.set_step(perks::storage::v1::CHECKOUT_STEP_AUTHORIZING);
                      rec.set_authorize_fingerprint(fingerprint);
+                     for (const perks::v1::Balance& balance : b->second.balances()) {
+                       if (b->first.balances_fen().contains(balance.name())) {
+                         *rec.add_card_balances() = balance;
+                       }
+                     }
                      *rec.mutable_basket() = std::move(b->first);
                      Save(std::move(rec),
                           [this, finish = std::move(finish)](absl::StatusOr<Record> saved) mutable {
@@ -518,25 +559,133 @@ void CheckoutService::DriveAuthorize(Record rec, RecordDone done) {
         c.clear_discounts();
         for (const perks::v1::Discount& d : r.evaluation().discounts()) *c.add_discounts() = d;
         c.set_discount_fen(r.evaluation().discount_fen());
+        c.set_from_balances_fen(r.evaluation().from_balances_fen());
         c.set_to_pay_fen(r.evaluation().to_pay_fen());
-        // Confirm is refused a little before the campaigns' hold ends, so a confirmation never
-        // arrives at a reservation that has just expired.
-        const int64_t now = absl::ToUnixMillis(clock_->Now());
-        const int64_t held_ms = std::max<int64_t>(0, r.expires_at_unix_ms() - now);
-        const int64_t margin_ms = std::min<int64_t>(30'000, held_ms / 4);
-        c.set_expires_at_unix_ms(
-            std::min(now + absl::ToInt64Milliseconds(options_.authorization_ttl),
-                     r.expires_at_unix_ms() - margin_ms));
-        c.set_state(perks::v1::CHECKOUT_STATE_AUTHORIZED);
-        rec.set_step(perks::storage::v1::CHECKOUT_STEP_NONE);
-        Save(std::move(rec), [this, shared](absl::StatusOr<Record> saved) {
-          if (saved.ok()) {
-            expiry_.Add(saved->checkout().checkout_id(),
-                        absl::FromUnixMillis(saved->checkout().expires_at_unix_ms()));
-          }
-          shared->second(std::move(saved));
-        });
+        const int64_t held_until = r.expires_at_unix_ms();
+        TakeBalances(
+            rec, BalancesPaid(c.discounts()),
+            [this, shared, held_until](absl::StatusOr<Taken> taken) {
+              Record& rec = shared->first;
+              RecordDone& done = shared->second;
+              if (!taken.ok()) {
+                return done(absl::UnavailableError(absl::StrCat(
+                    "the card's balance could not be charged (", taken.status().message(),
+                    "); send the same authorization again")));
+              }
+              if (!taken->refused.ok()) {
+                // A balance no longer holds what the evaluation paid from it (spent at another till
+                // meanwhile): what was taken goes back, what is held is released, and the
+                // authorization is refused, now and on every retry of it.
+                std::string why = absl::StrCat(
+                    "the card's balance no longer covers what was to be paid from it (",
+                    taken->refused.message(), "); authorize again with a new trace number");
+                rec.set_refused(why);
+                StartReverse(rec, perks::v1::CHECKOUT_STATE_REVERSED, why);
+                return Save(std::move(rec), [this, shared, why](absl::StatusOr<Record> saved) {
+                  if (!saved.ok()) return shared->second(saved.status());
+                  DriveReverse(std::move(*saved), [shared, why](absl::StatusOr<Record> r) {
+                    if (!r.ok()) return shared->second(r.status());
+                    shared->second(absl::FailedPreconditionError(why));
+                  });
+                });
+              }
+              AtStep("authorize.paid");
+              perks::v1::Checkout& c = *rec.mutable_checkout();
+              // Confirm is refused a little before the campaigns' hold ends, so a confirmation
+              // never arrives at a reservation that has just expired.
+              const int64_t now = absl::ToUnixMillis(clock_->Now());
+              const int64_t held_ms = std::max<int64_t>(0, held_until - now);
+              const int64_t margin_ms = std::min<int64_t>(30'000, held_ms / 4);
+              c.set_expires_at_unix_ms(
+                  std::min(now + absl::ToInt64Milliseconds(options_.authorization_ttl),
+                           held_until - margin_ms));
+              c.set_state(perks::v1::CHECKOUT_STATE_AUTHORIZED);
+              rec.set_step(perks::storage::v1::CHECKOUT_STEP_NONE);
+              Save(std::move(rec), [this, shared](absl::StatusOr<Record> saved) {
+                if (saved.ok()) {
+                  expiry_.Add(saved->checkout().checkout_id(),
+                              absl::FromUnixMillis(saved->checkout().expires_at_unix_ms()));
+                }
+                shared->second(std::move(saved));
+              });
+            });
       });
+}
+
+struct CheckoutService::Taking {
+  std::shared_ptr<perks::v1::CardService::Stub> cards;
+  std::string checkout_request_id;  // StepRequestId(rec, "")
+  std::string card_id, category, checkout_id;
+  std::vector<perks::v1::BalanceAmount> paid;
+  size_t next = 0;
+  Taken result;
+  TakenDone done;
+};
+
+void CheckoutService::TakeBalances(const Record& rec, std::vector<perks::v1::BalanceAmount> paid,
+                                   TakenDone done) {
+  if (paid.empty()) return done(Taken{});
+  auto cards = cards_.stub();
+  if (!cards) return done(absl::UnavailableError("the checkout service is starting"));
+  auto taking = std::make_shared<Taking>();
+  taking->cards = std::move(cards);
+  taking->checkout_request_id = StepRequestId(rec, "");
+  taking->card_id = rec.checkout().card_id();
+  taking->category = rec.basket().category();
+  taking->checkout_id = rec.checkout().checkout_id();
+  taking->paid = std::move(paid);
+  taking->done = std::move(done);
+  TakeNext(std::move(taking));
+}
+
+void CheckoutService::TakeNext(std::shared_ptr<Taking> taking) {
+  if (taking->next == taking->paid.size()) return taking->done(std::move(taking->result));
+  const perks::v1::BalanceAmount& b = taking->paid[taking->next];
+  auto call = gate_.NewCall<perks::v1::DebitBalanceRequest, perks::v1::BalanceChange>();
+  // The same content every time it is driven: the card service answers it once.
+  call->req.set_request_id(absl::StrCat(taking->checkout_request_id, "/debit/", b.balance_name()));
+  call->req.mutable_card()->set_card_id(taking->card_id);
+  call->req.set_balance_name(b.balance_name());
+  call->req.set_amount_fen(b.amount_fen());
+  call->req.set_merchant_category(taking->category);
+  call->req.set_memo(absl::StrCat("paid at checkout ", taking->checkout_id));
+  auto cards = taking->cards;
+  cards->async()->DebitBalance(call->ctx.get(), &call->req, &call->resp,
+                               [this, cards, call, taking](grpc::Status s) {
+                                 const perks::v1::BalanceAmount& b = taking->paid[taking->next];
+                                 if (s.ok()) {
+                                   taking->result.taken.push_back(b);
+                                 } else {
+                                   absl::Status why = FromGrpcStatus(s);
+                                   if (!Definitive(why.code())) return taking->done(why);
+                                   if (taking->result.refused.ok()) taking->result.refused = why;
+                                 }
+                                 ++taking->next;
+                                 TakeNext(taking);
+                               });
+}
+
+std::vector<perks::v1::CreditBalanceRequest> CheckoutService::Returns(
+    const Record& rec, absl::string_view key, const std::vector<perks::v1::BalanceAmount>& amounts,
+    absl::string_view memo) {
+  std::vector<perks::v1::CreditBalanceRequest> out;
+  for (const perks::v1::BalanceAmount& a : amounts) {
+    if (a.amount_fen() <= 0) continue;
+    perks::v1::CreditBalanceRequest& credit = out.emplace_back();
+    credit.set_request_id(absl::StrCat("checkout/", key, "/return/", a.balance_name()));
+    credit.mutable_card()->set_card_id(rec.checkout().card_id());
+    credit.set_balance_name(a.balance_name());
+    credit.set_amount_fen(a.amount_fen());
+    credit.set_memo(std::string(memo));
+    // With the balance's own terms, so it is credited to the same balance.
+    for (const perks::v1::Balance& b : rec.card_balances()) {
+      if (b.name() != a.balance_name()) continue;
+      credit.set_kind(b.kind());
+      *credit.mutable_allowed_categories() = b.allowed_categories();
+      credit.set_expires_at_unix_ms(b.expires_at_unix_ms());
+    }
+  }
+  return out;
 }
 
 CheckoutService::Reactor* CheckoutService::Confirm(Ctx* ctx, const perks::v1::ConfirmRequest* req,
@@ -754,46 +903,69 @@ void CheckoutService::DriveReverse(Record rec, RecordDone done) {
   auto promotions = promotions_.stub();
   if (!promotions) return done(absl::UnavailableError("starting; send the reversal again"));
   auto shared = std::make_shared<std::pair<Record, RecordDone>>(std::move(rec), std::move(done));
-  auto finish = [this, shared]() {
+  auto not_finished = [shared](const absl::Status& why) {
+    shared->second(absl::UnavailableError(
+        absl::StrCat("the reversal is not finished (", why.message(), "); send it again")));
+  };
+  // What the card's balances paid goes back in the same write as the end of the reversal.
+  auto finish = [this, shared](std::vector<perks::v1::BalanceAmount> taken) {
     AtStep("reverse.released");
     Record& rec = shared->first;
     rec.mutable_checkout()->set_state(rec.reversing_to());
     rec.mutable_checkout()->set_settled_at_unix_ms(absl::ToUnixMillis(clock_->Now()));
     rec.set_step(perks::storage::v1::CHECKOUT_STEP_NONE);
-    Save(std::move(rec), [this, shared](absl::StatusOr<Record> saved) {
-      if (saved.ok()) expiry_.Remove(saved->checkout().checkout_id());
-      shared->second(std::move(saved));
-    });
+    auto returns = Returns(rec, rec.checkout().checkout_id(), taken,
+                           absl::StrCat("given back: checkout ", rec.checkout().checkout_id(), " ",
+                                        perks::v1::CheckoutState_Name(rec.reversing_to())));
+    Save(
+        std::move(rec),
+        [this, shared](absl::StatusOr<Record> saved) {
+          if (saved.ok()) expiry_.Remove(saved->checkout().checkout_id());
+          shared->second(std::move(saved));
+        },
+        std::nullopt, std::move(returns));
   };
-  auto release = [this, promotions, shared, finish](std::string reservation_id) {
-    auto call = gate_.NewCall<perks::v1::ReleaseRequest, perks::v1::Reservation>();
-    call->req.set_request_id(StepRequestId(shared->first, "release"));
-    call->req.set_reservation_id(std::move(reservation_id));
-    call->req.set_reason(shared->first.checkout().reason());
-    promotions->async()->Release(
-        call->ctx.get(), &call->req, &call->resp,
-        [promotions, call, shared, finish](grpc::Status s) {
-          absl::Status why = FromGrpcStatus(s);
-          if (!s.ok() && !Definitive(why.code())) {
-            return shared->second(absl::UnavailableError(
-                absl::StrCat("the reversal is not finished (", why.message(), "); send it again")));
-          }
-          // Released, or no longer held (it expired): either way nothing is held any more.
-          finish();
-        });
+  // Learns what the balances paid (taking it now if the authorization stopped short of that:
+  // it all goes back), then releases the reservation.
+  auto release = [this, promotions, shared, finish, not_finished](
+                     std::string reservation_id,
+                     const google::protobuf::RepeatedPtrField<perks::v1::Discount>& discounts) {
+    TakeBalances(shared->first, BalancesPaid(discounts),
+                 [this, promotions, shared, finish, not_finished,
+                  reservation_id = std::move(reservation_id)](absl::StatusOr<Taken> taken) mutable {
+                   if (!taken.ok()) return not_finished(taken.status());
+                   auto call = gate_.NewCall<perks::v1::ReleaseRequest, perks::v1::Reservation>();
+                   call->req.set_request_id(StepRequestId(shared->first, "release"));
+                   call->req.set_reservation_id(std::move(reservation_id));
+                   call->req.set_reason(shared->first.checkout().reason());
+                   promotions->async()->Release(
+                       call->ctx.get(), &call->req, &call->resp,
+                       [promotions, call, finish, not_finished,
+                        taken = std::move(taken->taken)](grpc::Status s) mutable {
+                         absl::Status why = FromGrpcStatus(s);
+                         if (!s.ok() && !Definitive(why.code())) return not_finished(why);
+                         // Released, or no longer held (it expired): either way nothing is held any
+                         // more.
+                         finish(std::move(taken));
+                       });
+                 });
   };
-  if (!shared->first.reservation_id().empty()) return release(shared->first.reservation_id());
+  const Record& held = shared->first;
+  if (!held.reservation_id().empty()) {
+    return release(held.reservation_id(), held.checkout().discounts());
+  }
   // Its authorization never finished: the reservation (made now, if it never was) is released.
-  auto call = ReserveCall(shared->first);
-  promotions->async()->Reserve(
-      call->ctx.get(), &call->req, &call->resp,
-      [promotions, call, shared, release, finish](grpc::Status s) {
-        absl::Status why = FromGrpcStatus(s);
-        if (s.ok()) return release(call->resp.reservation_id());
-        if (Definitive(why.code())) return finish();  // nothing held
-        shared->second(absl::UnavailableError(
-            absl::StrCat("the reversal is not finished (", why.message(), "); send it again")));
-      });
+  auto call = ReserveCall(held);
+  promotions->async()->Reserve(call->ctx.get(), &call->req, &call->resp,
+                               [promotions, call, release, finish, not_finished](grpc::Status s) {
+                                 absl::Status why = FromGrpcStatus(s);
+                                 if (s.ok())
+                                   return release(call->resp.reservation_id(),
+                                                  call->resp.evaluation().discounts());
+                                 if (Definitive(why.code()))
+                                   return finish({});  // nothing held, nothing paid
+                                 not_finished(why);
+                               });
 }
 
 void CheckoutService::Expire(std::vector<std::string> ids) {
@@ -900,6 +1072,10 @@ CheckoutService::Reactor* CheckoutService::Refund(Ctx* ctx, const perks::v1::Ref
           r->set_amount_fen(req->amount_fen());
           r->set_discount_fen(split->discount_fen);
           for (perks::v1::FundedShare& f : split->funding) *r->add_funding() = std::move(f);
+          for (perks::v1::BalanceAmount& b : split->to_balances) *r->add_to_balances() = b;
+          for (perks::v1::FundedShare& f : split->balance_funding) {
+            *r->add_balance_funding() = std::move(f);
+          }
           r->set_at_unix_ms(now);
           c.set_refunded_fen(c.refunded_fen() + req->amount_fen());
           c.set_refunded_discount_fen(c.refunded_discount_fen() + split->discount_fen);
@@ -910,13 +1086,22 @@ CheckoutService::Reactor* CheckoutService::Refund(Ctx* ctx, const perks::v1::Ref
           *answer.mutable_refund()->mutable_result() = *resp;
           txn.Put(checkouts_, CheckoutKey(c.checkout_id()).bytes(), rec.SerializeAsString());
           txn.Put(checkouts_, CheckoutKey(refund_id).bytes(), answer.SerializeAsString());
-          // The funders' shares back go to settlement in the same write.
+          // The funders' shares back go to settlement, and what the card's balances paid back
+          // to them, in the same write.
           if (auto e = RefundedEvent(c, *r)) outbox_->Put(txn, *e);
+          for (const perks::v1::CreditBalanceRequest& credit :
+               Returns(rec, refund_id, split->to_balances,
+                       absl::StrCat("refund ", refund_id, " of checkout ", c.checkout_id()))) {
+            returns_->Put(txn, credit);
+          }
           return absl::OkStatus();
         },
         [this, answer](absl::Status s) {
           if (s.ok()) AtStep("refund.saved");
-          if (s.ok()) outbox_->Wake();
+          if (s.ok()) {
+            outbox_->Wake();
+            returns_->Wake();
+          }
           (*answer)(s);
         });
     if (!queued.ok()) (*answer)(queued);

@@ -3,8 +3,9 @@
 // Each checkout is one record, keyed "<terminal>:<date>:<trace>", that moves through
 //   AUTHORIZING → AUTHORIZED → CONFIRMING → CONFIRMED  (then refunds)
 //                          ↘ REVERSING  → REVERSED or EXPIRED
-// A step that calls another service (the promotion service's Reserve, Commit, Release) is written
-// down first, with the call's own idempotent request id, and its end is written after the answer.
+// A step that calls another service (the promotion service's Reserve, Commit, Release; the card
+// service's DebitBalance for what the card's balances pay) is written down first, with the call's
+// own idempotent request id, and its end is written after the answer.
 // So a crash or a lost answer at any point leaves a record that says which step to finish, and
 // finishing it again changes nothing twice: on start, every record caught in a step is finished;
 // a till's retry of the same request finishes it too.
@@ -12,6 +13,11 @@
 // Within the process, one step at a time runs per checkout (a claim in memory): a second request
 // for a checkout whose step is under way is answered UNAVAILABLE, to be sent again. So of a confirm
 // and a reversal racing, exactly one wins, and the other is answered by the state it leaves.
+//
+// What the card's balances pay is taken when authorizing, after the reservation. A reversal or
+// an expiry drives the same debits again (answered as before, or taken now if the authorization
+// stopped short) and gives back all they took; a refund gives back its part. Balance returns are
+// written in the same write as the state that makes them due and credited by BalanceReturns.
 //
 // Durable writes go through the group-commit writer: no gRPC thread waits on a disk sync.
 #ifndef PERKS_SERVICES_CHECKOUT_RPC_CHECKOUT_SERVICE_H_
@@ -31,6 +37,7 @@
 #include "perks/v1/checkout.grpc.pb.h"
 #include "perks/v1/merchant.grpc.pb.h"
 #include "perks/v1/promotion.grpc.pb.h"
+#include "services/checkout/rpc/balance_returns.h"
 #include "services/checkout/rpc/outbox.h"
 #include "services/common/clock.h"
 #include "services/common/expiry_queue.h"
@@ -53,8 +60,9 @@ struct CheckoutServiceOptions {
   // The largest basket a till may authorize: 100,000 yuan.
   int64_t amount_fen_max = 10'000'000;
   // Test hook, called at each named step ("authorize.written", "authorize.reserved",
-  // "confirm.written", "confirm.committed", "confirm.saved", "reverse.written",
-  // "reverse.released", "refund.saved"); a crash test ends the process there.
+  // "authorize.paid" (from the card's balances), "confirm.written", "confirm.committed",
+  // "confirm.saved", "reverse.written", "reverse.released", "refund.saved"); a crash test ends
+  // the process there.
   std::function<void(std::string_view step)> at_step;
 };
 
@@ -68,7 +76,10 @@ class CheckoutService final : public perks::v1::CheckoutService::CallbackService
   // Stops delivering to the settlement service (what is undelivered stays for the next start).
   // Called before the server stops taking calls: a call on an in-process channel whose server
   // has shut down is not safe.
-  void StopSending() { outbox_->Stop(); }
+  void StopSending() {
+    outbox_->Stop();
+    returns_->Stop();
+  }
   // For a clean stop: waits for the recovery and expiry steps under way, then for the outbox to
   // be delivered, `timeout` in all. False when something was left (it is kept for the next start).
   bool Drain(absl::Duration timeout);
@@ -83,8 +94,9 @@ class CheckoutService final : public perks::v1::CheckoutService::CallbackService
                std::shared_ptr<grpc::Channel> promotions,
                std::shared_ptr<grpc::Channel> settlement);
   // Waits until every confirmed discount and refund so far is delivered to the settlement
-  // service; false if that takes longer than `timeout`.
-  bool WaitSettled(absl::Duration timeout) { return outbox_->WaitDelivered(timeout); }
+  // service, and every balance return so far is credited to its card; false if that takes longer
+  // than `timeout`.
+  bool WaitSettled(absl::Duration timeout);
   // How many checkouts the last Connect found in the middle of a step, and finished (tests).
   size_t Recovered() const;
   // Called with each checkout's id once it has expired (tests).
@@ -134,10 +146,26 @@ class CheckoutService final : public perks::v1::CheckoutService::CallbackService
   void Unclaim(const std::string& id);
 
   absl::StatusOr<std::optional<Record>> Load(const std::string& id) const;
-  // Writes `rec` (and whether it is pending) on the writer, with `event` into the outbox in the
-  // same write; `done` once durable.
+  // Writes `rec` (and whether it is pending) on the writer, with `event` into the outbox and
+  // `returns` to the card's balances in the same write; `done` once durable.
   void Save(Record rec, RecordDone done,
-            std::optional<perks::v1::SettlementEvent> event = std::nullopt);
+            std::optional<perks::v1::SettlementEvent> event = std::nullopt,
+            std::vector<perks::v1::CreditBalanceRequest> returns = {});
+
+  // Takes what `paid` says from the card's balances of `rec` (debits through the card service,
+  // under the checkout's own request ids: for the same checkout, again the same answer).
+  struct Taken {
+    std::vector<perks::v1::BalanceAmount> taken;  // debited
+    absl::Status refused;                         // the first balance that refused, if any
+  };
+  using TakenDone = absl::AnyInvocable<void(absl::StatusOr<Taken>)>;  // error: not reached
+  struct Taking;
+  void TakeBalances(const Record& rec, std::vector<perks::v1::BalanceAmount> paid, TakenDone done);
+  void TakeNext(std::shared_ptr<Taking> taking);
+  // The credits that give `amounts` back to `rec`'s card, under request ids of till key `key`.
+  static std::vector<perks::v1::CreditBalanceRequest> Returns(
+      const Record& rec, absl::string_view key,
+      const std::vector<perks::v1::BalanceAmount>& amounts, absl::string_view memo);
 
   // The basket of this card at this till: the card (active, in the till's city) and the merchant.
   using BasketDone =
@@ -161,6 +189,7 @@ class CheckoutService final : public perks::v1::CheckoutService::CallbackService
   std::unique_ptr<storage::GroupCommitWriter> writer_;
   storage::Cf checkouts_, pending_;
   std::unique_ptr<SettlementOutbox> outbox_;
+  std::unique_ptr<BalanceReturns> returns_;
   const Clock* clock_;
   CheckoutServiceOptions options_;
   Gate gate_;

@@ -31,13 +31,10 @@ perks::v1::SettlementEvent EventOf(const perks::v1::Checkout& c) {
   return e;
 }
 
-constexpr absl::Duration kRetryFirst = absl::Milliseconds(50);
-constexpr absl::Duration kRetryMax = absl::Seconds(5);
-
 }  // namespace
 
 std::optional<perks::v1::SettlementEvent> ConfirmedEvent(const perks::v1::Checkout& c) {
-  if (c.discount_fen() == 0) return std::nullopt;
+  if (c.discount_fen() == 0 && c.from_balances_fen() == 0) return std::nullopt;
   perks::v1::SettlementEvent e = EventOf(c);
   e.set_event_id(absl::StrCat("confirm/", c.checkout_id()));
   e.set_kind(perks::v1::SETTLEMENT_EVENT_CONFIRMED);
@@ -49,19 +46,36 @@ std::optional<perks::v1::SettlementEvent> ConfirmedEvent(const perks::v1::Checko
 
 std::optional<perks::v1::SettlementEvent> RefundedEvent(const perks::v1::Checkout& c,
                                                         const perks::v1::Refund& refund) {
-  if (refund.discount_fen() == 0) return std::nullopt;
   perks::v1::SettlementEvent e = EventOf(c);
   e.set_event_id(absl::StrCat("refund/", refund.refund_id()));
   e.set_kind(perks::v1::SETTLEMENT_EVENT_REFUNDED);
   e.set_occurred_at_unix_ms(refund.at_unix_ms());
   e.set_amount_fen(refund.amount_fen());
-  *e.mutable_funding() = refund.funding();
+  // The merchant gives each funder back its share of the discount and of what the balances
+  // paid: one share per funder.
+  int64_t back_fen = 0;
+  for (const auto* shares : {&refund.funding(), &refund.balance_funding()}) {
+    for (const perks::v1::FundedShare& f : *shares) {
+      back_fen += f.amount_fen();
+      perks::v1::FundedShare* into = nullptr;
+      for (perks::v1::FundedShare& seen : *e.mutable_funding()) {
+        if (seen.funder() == f.funder()) into = &seen;
+      }
+      if (into == nullptr) {
+        into = e.add_funding();
+        into->set_funder(f.funder());
+      }
+      into->set_amount_fen(into->amount_fen() + f.amount_fen());
+    }
+  }
+  if (back_fen == 0) return std::nullopt;
   return e;
 }
 
 SettlementOutbox::SettlementOutbox(storage::Db* db, storage::GroupCommitWriter* writer,
                                    const Gate* gate)
-    : db_(db),
+    : Courier("checkout.settlement"),
+      db_(db),
       writer_(writer),
       cf_(db->Family(kOutboxFamily)),
       gate_(gate),
@@ -93,40 +107,9 @@ void SettlementOutbox::Put(storage::Txn& txn, const perks::v1::SettlementEvent& 
 }
 
 void SettlementOutbox::Connect(std::shared_ptr<grpc::Channel> channel) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (thread_.joinable() || stopping_) return;
+  if (stub_) return;
   stub_ = perks::v1::SettlementService::NewStub(std::move(channel));
-  thread_ = std::thread([this] { Loop(); });
-}
-
-void SettlementOutbox::Wake() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    woken_ = true;
-    drained_ = false;
-  }
-  wake_.notify_one();
-}
-
-bool SettlementOutbox::WaitDelivered(absl::Duration timeout) {
-  std::unique_lock<std::mutex> lock(mu_);
-  return drained_cv_.wait_for(lock, absl::ToChronoMilliseconds(timeout),
-                              [this] { return drained_; });
-}
-
-void SettlementOutbox::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-    if (sending_) sending_->TryCancel();
-  }
-  wake_.notify_one();
-  if (thread_.joinable()) thread_.join();
-}
-
-uint64_t SettlementOutbox::delivered() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return delivered_;
+  Start();
 }
 
 absl::Status SettlementOutbox::ReadBatch(const std::string& from, const std::string& to,
@@ -164,17 +147,10 @@ absl::StatusOr<size_t> SettlementOutbox::SendBatch() {
   }
   if (keys.empty()) return 0;
   std::unique_ptr<grpc::ClientContext> ctx = gate_->InternalCall();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return absl::CancelledError("stopping");
-    sending_ = ctx.get();
-  }
+  if (!BeginCall(ctx.get())) return absl::CancelledError("stopping");
   perks::v1::PostResponse resp;
   grpc::Status s = stub_->Post(ctx.get(), req, &resp);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    sending_ = nullptr;
-  }
+  EndCall();
   if (!s.ok()) return FromGrpcStatus(s);
   // Unsynced: if a power cut undoes the deletion, the events are sent again and settlement, which
   // takes each event id once, skips them.
@@ -187,44 +163,8 @@ absl::StatusOr<size_t> SettlementOutbox::SendBatch() {
   if (!deleted.ok()) return deleted;  // sent again later, and skipped there
   // Written in sequence order and committed in that order, so nothing can appear behind it.
   if (!legacy) cursor_ = keys.back() + '\0';
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    delivered_ += keys.size();
-  }
+  CountDelivered(keys.size());
   return keys.size();
-}
-
-void SettlementOutbox::Loop() {
-  absl::Duration retry = kRetryFirst;
-  bool failing = false;
-  while (true) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      if (stopping_) return;
-      woken_ = false;
-    }
-    absl::StatusOr<size_t> sent = SendBatch();
-    std::unique_lock<std::mutex> lock(mu_);
-    if (stopping_) return;
-    if (!sent.ok()) {
-      if (!failing) {
-        Log(LogLevel::kWarning, "checkout.settlement_unreachable",
-            {{"reason", sent.status().ToString()}});
-      }
-      failing = true;
-      // Backs off before the next attempt; only Stop cuts the wait short.
-      wake_.wait_for(lock, absl::ToChronoMilliseconds(retry), [this] { return stopping_; });
-      retry = std::min(retry * 2, kRetryMax);
-      continue;
-    }
-    if (failing) Log(LogLevel::kInfo, "checkout.settlement_reachable");
-    failing = false;
-    retry = kRetryFirst;
-    if (*sent > 0 || woken_) continue;  // there may be more
-    drained_ = true;
-    drained_cv_.notify_all();
-    wake_.wait(lock, [this] { return stopping_ || woken_; });
-  }
 }
 
 }  // namespace perks::checkout

@@ -10,16 +10,16 @@
 #define PERKS_SERVICES_CHECKOUT_RPC_OUTBOX_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
-#include <thread>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "perks/v1/checkout.pb.h"
 #include "perks/v1/settlement.grpc.pb.h"
+#include "services/checkout/rpc/courier.h"
 #include "services/gate/gate.h"
 #include "storage/db.h"
 #include "storage/writer.h"
@@ -34,15 +34,13 @@ std::optional<perks::v1::SettlementEvent> ConfirmedEvent(const perks::v1::Checko
 std::optional<perks::v1::SettlementEvent> RefundedEvent(const perks::v1::Checkout& c,
                                                         const perks::v1::Refund& refund);
 
-class SettlementOutbox {
+class SettlementOutbox final : public Courier {
  public:
   static constexpr size_t kBatchEventsMax = 500;
 
   // REQUIRES: db, writer and gate outlive the outbox.
   SettlementOutbox(storage::Db* db, storage::GroupCommitWriter* writer, const Gate* gate);
-  ~SettlementOutbox();  // Stop()
-  SettlementOutbox(const SettlementOutbox&) = delete;
-  SettlementOutbox& operator=(const SettlementOutbox&) = delete;
+  ~SettlementOutbox() override;  // Stop()
 
   // Whether the outbox could read where its events stand; the service must not start otherwise.
   const absl::Status& Opened() const { return opened_; }
@@ -51,19 +49,9 @@ class SettlementOutbox {
   void Put(storage::Txn& txn, const perks::v1::SettlementEvent& event);
   // Starts sending to the settlement service at `channel`.
   void Connect(std::shared_ptr<grpc::Channel> channel);
-  // After a write with an event is durable: look again.
-  void Wake();
-  // Waits until the outbox is empty (tests, and a stop that wants to leave nothing behind).
-  // False if it is not empty after `timeout`.
-  bool WaitDelivered(absl::Duration timeout);
-  // Stops the sender; what is undelivered stays in the outbox for the next start. Idempotent.
-  void Stop();
-  uint64_t delivered() const;
 
  private:
-  void Loop();
-  // Sends one batch: how many events it delivered.
-  absl::StatusOr<size_t> SendBatch();
+  absl::StatusOr<size_t> SendBatch() override;
   // The next batch: up to kBatchEventsMax events from `from`, with their keys.
   absl::Status ReadBatch(const std::string& from, const std::string& to,
                          perks::v1::PostRequest& req, std::vector<std::string>& keys) const;
@@ -81,15 +69,6 @@ class SettlementOutbox {
   std::string cursor_;
   absl::Status opened_;
   bool legacy_left_ = true;  // events kept as outbox/<event id> by earlier versions: sent first
-
-  mutable std::mutex mu_;
-  std::condition_variable wake_, drained_cv_;
-  bool woken_ = true;  // look once on start: a stop may have left events
-  bool drained_ = false;
-  bool stopping_ = false;
-  grpc::ClientContext* sending_ = nullptr;  // the call under way, for Stop to cancel
-  uint64_t delivered_ = 0;
-  std::thread thread_;
 };
 
 }  // namespace perks::checkout
