@@ -99,7 +99,7 @@ TEST_F(CheckoutBalanceTest,
   EXPECT_EQ(a.discounts(0).balance_funding(0).funder(), perks::v1::FUNDER_UNION);
   // Taken from the card when authorized, so no other till can spend it meanwhile.
   EXPECT_EQ(VoucherOf(needy_[0]), 0);
-  // The same authorization again is the same answer, and takes nothing more.
+  // The same authorization again is the same answer.
   Checkout again;
   ASSERT_TRUE(Authorize(1, needy_[0], 55000, &again).ok());
   EXPECT_EQ(again.from_balances_fen(), 50000);
@@ -119,6 +119,11 @@ TEST_F(CheckoutBalanceTest, AReversalGivesTheVoucherBackAndNobodyOwesAnything) {
   ASSERT_TRUE(Authorize(1, needy_[0], 30000, &a).ok());
   EXPECT_EQ(a.from_balances_fen(), 27273);  // the least that, with 10% on top, covers 300 yuan
   EXPECT_EQ(a.to_pay_fen(), 0);
+  EXPECT_EQ(VoucherOf(needy_[0]), 50000 - 27273);
+  // The same authorization again is the same answer, and takes nothing more from what is left.
+  Checkout again;
+  ASSERT_TRUE(Authorize(1, needy_[0], 30000, &again).ok());
+  EXPECT_EQ(again.from_balances_fen(), 27273);
   EXPECT_EQ(VoucherOf(needy_[0]), 50000 - 27273);
   Checkout r;
   ASSERT_TRUE(UntilAnswered([&] { return Reverse(1, &r); }).ok());

@@ -14,6 +14,17 @@ storage::Key ReturnKey(std::string_view request_id) {
   return storage::Key().Str("return").Str(request_id);
 }
 storage::Key ReturnPrefix() { return storage::Key().Str("return"); }
+// return-parked/<request id>: a return the card service refused for good, kept for an operator.
+storage::Key ParkedKey(std::string_view request_id) {
+  return storage::Key().Str("return-parked").Str(request_id);
+}
+
+// The card service's refusals that sending again will not change.
+bool Refused(absl::StatusCode code) {
+  return code == absl::StatusCode::kFailedPrecondition || code == absl::StatusCode::kNotFound ||
+         code == absl::StatusCode::kInvalidArgument || code == absl::StatusCode::kAlreadyExists ||
+         code == absl::StatusCode::kPermissionDenied;
+}
 
 }  // namespace
 
@@ -47,6 +58,7 @@ absl::StatusOr<size_t> BalanceReturns::SendBatch() {
   if (!n.ok()) return n.status();
   if (unreadable) return absl::DataLossError("a balance return is unreadable");
   std::vector<std::string> credited;
+  std::vector<std::pair<std::string, const perks::v1::CreditBalanceRequest*>> parked;
   absl::Status failed;
   for (const auto& [key, credit] : batch) {
     std::unique_ptr<grpc::ClientContext> ctx = gate_->InternalCall();
@@ -58,22 +70,32 @@ absl::StatusOr<size_t> BalanceReturns::SendBatch() {
       credited.push_back(key);
       continue;
     }
-    // Kept, and tried again after a pause: a card the member lost or had replaced takes no
-    // credit, and an operator has to move it by hand (the log line says which).
-    failed = FromGrpcStatus(s);
-    Log(LogLevel::kError, "checkout.balance_return_failed",
+    absl::Status why = FromGrpcStatus(s);
+    if (!Refused(why.code())) {
+      failed = why;  // the card service is not reached: sent again after a pause
+      continue;
+    }
+    // Refused for good (the member lost the card or had it replaced, say): set aside, so the
+    // others go on, and logged for an operator to credit by hand.
+    parked.emplace_back(key, &credit);
+    Log(LogLevel::kError, "checkout.balance_return_refused",
         {{"request_id", credit.request_id()},
          {"card_id", credit.card().card_id()},
          {"balance", credit.balance_name()},
          {"amount_fen", std::to_string(credit.amount_fen())},
-         {"reason", failed.ToString()}});
+         {"reason", why.ToString()},
+         {"action", "credit it to the member's current card by hand"}});
   }
-  if (!credited.empty()) {
+  if (!credited.empty() || !parked.empty()) {
     // Unsynced: if a power cut undoes the deletion, the credit is sent again and the card
     // service, which credits each request id once, answers it as done.
     absl::Status deleted = writer_->Run(
-        [this, &credited](storage::Txn& txn) {
+        [this, &credited, &parked](storage::Txn& txn) {
           for (const std::string& k : credited) txn.Delete(cf_, k);
+          for (const auto& [k, credit] : parked) {
+            txn.Put(cf_, ParkedKey(credit->request_id()).bytes(), credit->SerializeAsString());
+            txn.Delete(cf_, k);
+          }
           return absl::OkStatus();
         },
         storage::Durability::kUnsynced);
@@ -81,7 +103,7 @@ absl::StatusOr<size_t> BalanceReturns::SendBatch() {
     CountDelivered(credited.size());
   }
   if (!failed.ok()) return failed;
-  return credited.size();
+  return credited.size() + parked.size();
 }
 
 }  // namespace perks::checkout

@@ -253,9 +253,12 @@ void CheckoutService::Save(Record rec, RecordDone done,
   // begins it again, with the same request ids), so it need not wait for a sync. A confirmation's
   // start is synced: once its commit is made, the record must not go back to AUTHORIZED, where
   // an expiry would release what was committed.
+  // Not so when the card's balances may pay: their debits are durable at the card service and do
+  // not expire, so the step that takes (or gives back) them must survive a power cut.
   const storage::Durability durability =
-      rec.step() == perks::storage::v1::CHECKOUT_STEP_AUTHORIZING ||
-              rec.step() == perks::storage::v1::CHECKOUT_STEP_REVERSING
+      (rec.step() == perks::storage::v1::CHECKOUT_STEP_AUTHORIZING ||
+       rec.step() == perks::storage::v1::CHECKOUT_STEP_REVERSING) &&
+              rec.card_balances().empty()
           ? storage::Durability::kUnsynced
           : storage::Durability::kSynced;
   auto saved = std::make_shared<Record>(std::move(rec));
@@ -810,6 +813,17 @@ void CheckoutService::DriveConfirm(Record rec, RecordDone done) {
               absl::StrCat("the authorization of ", rec.checkout().checkout_id(),
                            " is no longer held (", why.message(),
                            "); void the bank payment, or authorize again with a new trace number"));
+          if (rec.checkout().from_balances_fen() > 0) {
+            // What the card's balances paid goes back: the expiry is finished as a reversal.
+            StartReverse(rec, perks::v1::CHECKOUT_STATE_EXPIRED, std::string(why.message()));
+            return Save(std::move(rec), [this, shared, refused](absl::StatusOr<Record> saved) {
+              if (!saved.ok()) return shared->second(saved.status());
+              DriveReverse(std::move(*saved), [shared, refused](absl::StatusOr<Record> r) {
+                if (!r.ok()) return shared->second(r.status());
+                shared->second(refused);
+              });
+            });
+          }
           rec.mutable_checkout()->set_state(perks::v1::CHECKOUT_STATE_EXPIRED);
           rec.mutable_checkout()->set_reason(std::string(why.message()));
         } else {
@@ -930,25 +944,36 @@ void CheckoutService::DriveReverse(Record rec, RecordDone done) {
   auto release = [this, promotions, shared, finish, not_finished](
                      std::string reservation_id,
                      const google::protobuf::RepeatedPtrField<perks::v1::Discount>& discounts) {
-    TakeBalances(shared->first, BalancesPaid(discounts),
-                 [this, promotions, shared, finish, not_finished,
-                  reservation_id = std::move(reservation_id)](absl::StatusOr<Taken> taken) mutable {
-                   if (!taken.ok()) return not_finished(taken.status());
-                   auto call = gate_.NewCall<perks::v1::ReleaseRequest, perks::v1::Reservation>();
-                   call->req.set_request_id(StepRequestId(shared->first, "release"));
-                   call->req.set_reservation_id(std::move(reservation_id));
-                   call->req.set_reason(shared->first.checkout().reason());
-                   promotions->async()->Release(
-                       call->ctx.get(), &call->req, &call->resp,
-                       [promotions, call, finish, not_finished,
-                        taken = std::move(taken->taken)](grpc::Status s) mutable {
-                         absl::Status why = FromGrpcStatus(s);
-                         if (!s.ok() && !Definitive(why.code())) return not_finished(why);
-                         // Released, or no longer held (it expired): either way nothing is held any
-                         // more.
-                         finish(std::move(taken));
-                       });
-                 });
+    TakeBalances(
+        shared->first, BalancesPaid(discounts),
+        [this, promotions, shared, finish, not_finished,
+         reservation_id = std::move(reservation_id)](absl::StatusOr<Taken> taken) mutable {
+          if (!taken.ok()) return not_finished(taken.status());
+          if (taken->refused.code() == absl::StatusCode::kAlreadyExists) {
+            // A debit of this checkout was made with other content: what it took is
+            // not known here, so nothing is given back on a guess.
+            Log(LogLevel::kError, "checkout.balance_debit_conflict",
+                {{"checkout", shared->first.checkout().checkout_id()},
+                 {"reason", taken->refused.ToString()}});
+            return not_finished(absl::InternalError(absl::StrCat(
+                "what the card's balance paid cannot be read back (", taken->refused.message(),
+                "); ask the operator to check the card's history")));
+          }
+          auto call = gate_.NewCall<perks::v1::ReleaseRequest, perks::v1::Reservation>();
+          call->req.set_request_id(StepRequestId(shared->first, "release"));
+          call->req.set_reservation_id(std::move(reservation_id));
+          call->req.set_reason(shared->first.checkout().reason());
+          promotions->async()->Release(call->ctx.get(), &call->req, &call->resp,
+                                       [promotions, call, finish, not_finished,
+                                        taken = std::move(taken->taken)](grpc::Status s) mutable {
+                                         absl::Status why = FromGrpcStatus(s);
+                                         if (!s.ok() && !Definitive(why.code()))
+                                           return not_finished(why);
+                                         // Released, or no longer held (it expired): either way
+                                         // nothing is held any more.
+                                         finish(std::move(taken));
+                                       });
+        });
   };
   const Record& held = shared->first;
   if (!held.reservation_id().empty()) {
