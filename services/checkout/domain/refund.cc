@@ -9,8 +9,10 @@ namespace {
 using perks::v1::BalanceAmount;
 using perks::v1::FundedShare;
 
-std::string KeyOf(const FundedShare& s) { return perks::v1::Funder_Name(s.funder()); }
-std::string KeyOf(const BalanceAmount& b) { return b.balance_name(); }
+bool SameKey(const FundedShare& a, const FundedShare& b) { return a.funder() == b.funder(); }
+bool SameKey(const BalanceAmount& a, const BalanceAmount& b) {
+  return a.balance_name() == b.balance_name();
+}
 void SetKey(FundedShare& s, const FundedShare& like) { s.set_funder(like.funder()); }
 void SetKey(BalanceAmount& b, const BalanceAmount& like) {
   b.set_balance_name(like.balance_name());
@@ -20,7 +22,7 @@ void SetKey(BalanceAmount& b, const BalanceAmount& like) {
 template <typename T>
 T& Entry(std::vector<T>& items, const T& like) {
   for (T& item : items) {
-    if (KeyOf(item) == KeyOf(like)) return item;
+    if (SameKey(item, like)) return item;
   }
   T& item = items.emplace_back();
   SetKey(item, like);
@@ -37,7 +39,7 @@ void Add(std::vector<T>& into, const T& item) {
 // was given back `before`: floor(total * R / A) - before.
 template <typename T>
 std::vector<T> Due(const std::vector<T>& totals, std::vector<T> before, int64_t refunded_after,
-                   int64_t amount_fen, int64_t* sum_fen) {
+                   int64_t amount_fen) {
   std::vector<T> out;
   for (const T& total : totals) {
     // Amounts are below 2^34, so the product fits in 128 bits.
@@ -46,7 +48,6 @@ std::vector<T> Due(const std::vector<T>& totals, std::vector<T> before, int64_t 
     T& back = out.emplace_back();
     SetKey(back, total);
     back.set_amount_fen(due - Entry(before, total).amount_fen());
-    *sum_fen += back.amount_fen();
   }
   return out;
 }
@@ -101,13 +102,11 @@ absl::StatusOr<RefundSplit> SplitRefund(const perks::v1::Checkout& purchase, int
   const int64_t refunded_after = purchase.refunded_fen() + amount_fen;
   const int64_t a = purchase.amount_fen();
   RefundSplit out;
-  int64_t balances_fen = 0, balance_funding_fen = 0;
-  out.funding =
-      Due(FunderShares(purchase), std::move(funding_before), refunded_after, a, &out.discount_fen);
-  out.to_balances = Due(BalancesPaid(purchase.discounts()), std::move(balances_before),
-                        refunded_after, a, &balances_fen);
-  out.balance_funding = Due(balance_funders, std::move(balance_funding_before), refunded_after, a,
-                            &balance_funding_fen);
+  out.funding = Due(FunderShares(purchase), std::move(funding_before), refunded_after, a);
+  for (const FundedShare& f : out.funding) out.discount_fen += f.amount_fen();
+  out.to_balances =
+      Due(BalancesPaid(purchase.discounts()), std::move(balances_before), refunded_after, a);
+  out.balance_funding = Due(balance_funders, std::move(balance_funding_before), refunded_after, a);
   return out;
 }
 
