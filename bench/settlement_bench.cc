@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
   perks::ServerOptions options;
   options.listen = "127.0.0.1:0";
   options.data_dir = dir + "/data";
-  options.services = {"auth", "settlement"};
+  options.services = {"auth", "merchant", "settlement"};
   options.clock = &clock;
   options.message_bytes_max = 64 << 20;
   auto server = perks::Server::Start(options);
@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string admin = (*server)->bootstrap_token();
-  auto key = perks::LoadOrCreateSecret(options.data_dir, "internal");
+  auto key = perks::LoadOrCreateSecret(perks::SecretsDir(options), "internal");
   auto channel = perks::tools::MakeChannel(absl::StrCat("127.0.0.1:", (*server)->port()));
   auto stub = perks::v1::SettlementService::NewStub(channel);
 

@@ -66,7 +66,7 @@ grpc::Status AdminService::Backup(grpc::ServerContext* ctx, const perks::v1::Bac
     }
     resp->add_services(service);
   }
-  fs::path key = fs::path(data_dir_) / "secrets";
+  fs::path key = fs::path(secrets_dir_);
   if (fs::exists(key, ec)) {
     fs::copy(key, target / "secrets", fs::copy_options::recursive, ec);
     if (ec) {

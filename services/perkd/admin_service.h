@@ -19,9 +19,10 @@ class AdminService final : public perks::v1::AdminService::Service {
  public:
   // Each service's backup function writes a checkpoint of its database into the directory given.
   using CheckpointFn = std::function<absl::Status(const std::string& dir)>;
-  AdminService(std::string data_dir, const Clock* clock, std::map<std::string, CheckpointFn> dbs,
-               GateOptions gate)
+  AdminService(std::string data_dir, std::string secrets_dir, const Clock* clock,
+               std::map<std::string, CheckpointFn> dbs, GateOptions gate)
       : data_dir_(std::move(data_dir)),
+        secrets_dir_(std::move(secrets_dir)),
         clock_(clock),
         dbs_(std::move(dbs)),
         gate_("perks.v1.AdminService", std::move(gate)) {}
@@ -32,6 +33,7 @@ class AdminService final : public perks::v1::AdminService::Service {
 
  private:
   std::string data_dir_;
+  std::string secrets_dir_;
   const Clock* clock_;
   std::map<std::string, CheckpointFn> dbs_;
   std::mutex backup_mu_;  // one backup at a time

@@ -13,6 +13,7 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -44,9 +45,9 @@ struct Server::Parts {
   std::unique_ptr<grpc::Server> grpc_server;
 };
 
-absl::StatusOr<std::string> LoadOrCreateSecret(const std::string& data_dir,
+absl::StatusOr<std::string> LoadOrCreateSecret(const std::string& secrets_dir,
                                                const std::string& name) {
-  std::filesystem::path dir = std::filesystem::path(data_dir) / "secrets";
+  std::filesystem::path dir(secrets_dir);
   std::filesystem::path file = dir / (name + ".key");
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -54,7 +55,7 @@ absl::StatusOr<std::string> LoadOrCreateSecret(const std::string& data_dir,
     return absl::FailedPreconditionError(
         absl::StrCat("cannot create ", dir.string(), ": ", ec.message()));
   }
-  if (std::filesystem::exists(file)) {
+  auto read = [&]() -> absl::StatusOr<std::string> {
     std::ifstream in(file);
     std::string hex;
     in >> hex;
@@ -63,24 +64,80 @@ absl::StatusOr<std::string> LoadOrCreateSecret(const std::string& data_dir,
           file.string(), " is damaged; restore it from the latest backup (backups/*/secrets)"));
     }
     return hex;
-  }
+  };
+  if (std::filesystem::exists(file)) return read();
   unsigned char raw[32];
   if (RAND_bytes(raw, sizeof(raw)) != 1) return absl::InternalError("no randomness for the key");
   std::string hex = HexEncode(std::string(reinterpret_cast<char*>(raw), sizeof(raw)));
-  std::filesystem::path tmp = dir / (name + ".key.tmp");
+  // Written whole under a name of this process's own, then linked into place: link() fails if
+  // another process got there first, and then its key is the installation's.
+  std::filesystem::path tmp = dir / absl::StrCat(name, ".key.", ::getpid(), ".tmp");
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (fd < 0) return absl::FailedPreconditionError(absl::StrCat("cannot write ", tmp.string()));
   std::string line = hex + "\n";
   bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
             ::fsync(fd) == 0;
   ::close(fd);
-  if (!ok) return absl::FailedPreconditionError(absl::StrCat("cannot write ", tmp.string()));
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) return absl::FailedPreconditionError(absl::StrCat("cannot write ", file.string()));
-  return hex;
+  if (!ok) {
+    std::filesystem::remove(tmp, ec);
+    return absl::FailedPreconditionError(absl::StrCat("cannot write ", tmp.string()));
+  }
+  const bool linked = ::link(tmp.c_str(), file.c_str()) == 0;
+  const int link_errno = errno;
+  std::filesystem::remove(tmp, ec);
+  if (linked) return hex;
+  if (link_errno == EEXIST) return read();
+  return absl::FailedPreconditionError(absl::StrCat("cannot write ", file.string()));
+}
+
+std::string SecretsDir(const ServerOptions& options) {
+  return options.secrets_dir.empty()
+             ? (std::filesystem::path(options.data_dir) / "secrets").string()
+             : options.secrets_dir;
+}
+
+std::vector<std::string> PeersNeeded(const std::vector<std::string>& services) {
+  std::set<std::string> running(services.begin(), services.end());
+  std::set<std::string> needed = {"auth", "merchant"};
+  for (const auto& s : services) {
+    if (s == "card") needed.insert("promotion");
+    if (s == "promotion") needed.insert("card");
+    if (s == "checkout") needed.insert({"card", "merchant", "promotion", "settlement"});
+  }
+  std::vector<std::string> out;
+  for (const auto& n : needed) {
+    if (!running.contains(n)) out.push_back(n);
+  }
+  return out;
+}
+
+std::string PeerServiceConfig() {
+  // Each of these is a read, or is keyed by the caller's request id so that a repeat returns the
+  // first answer (the protos say which). A method missing here is simply not retried.
+  static const std::vector<std::pair<std::string, std::vector<std::string>>> kIdempotent = {
+      {"perks.v1.AuthService", {"Authenticate"}},
+      {"perks.v1.MerchantService", {"GetTerminalKeys", "GetMerchant"}},
+      {"perks.v1.CardService", {"LookupCard", "CreditBalance", "DebitBalance"}},
+      {"perks.v1.PromotionService", {"Evaluate", "Reserve", "Commit", "Release", "Grant"}},
+      {"perks.v1.SettlementService", {"Post"}},
+  };
+  std::vector<std::string> names;
+  for (const auto& [service, methods] : kIdempotent) {
+    for (const auto& m : methods) {
+      names.push_back(absl::StrCat(R"({"service":")", service, R"(","method":")", m, R"("})"));
+    }
+  }
+  return absl::StrCat(R"({"methodConfig":[{"name":[)", absl::StrJoin(names, ","),
+                      R"(],"retryPolicy":{"maxAttempts":4,"initialBackoff":"0.05s",)",
+                      R"("maxBackoff":"1s","backoffMultiplier":2,)",
+                      R"("retryableStatusCodes":["UNAVAILABLE"]}}]})");
 }
 
 namespace {
+
+const std::set<std::string> kServiceNames = {"auth",      "card",     "merchant",
+                                             "promotion", "checkout", "settlement"};
+constexpr char kServiceList[] = "auth, card, merchant, promotion, checkout, settlement";
 
 absl::StatusOr<std::string> ReadPem(const std::string& path, std::string_view what) {
   std::ifstream in(path);
@@ -114,6 +171,28 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(
   return grpc::SslServerCredentials(ssl);
 }
 
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> PeerCredentials(
+    const ServerOptions& options) {
+  if (options.peer_tls_ca_file.empty()) return grpc::InsecureChannelCredentials();
+  auto ca = ReadPem(options.peer_tls_ca_file, "CA certificate");
+  if (!ca.ok()) return ca.status();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = *ca;
+  return grpc::SslCredentials(ssl);
+}
+
+std::shared_ptr<grpc::Channel> PeerChannel(const std::string& address,
+                                           std::shared_ptr<grpc::ChannelCredentials> credentials,
+                                           int message_bytes_max) {
+  grpc::ChannelArguments args;
+  args.SetServiceConfigJSON(PeerServiceConfig());
+  args.SetMaxReceiveMessageSize(message_bytes_max);
+  args.SetMaxSendMessageSize(message_bytes_max);
+  // A peer that restarts is found again quickly, not after the default backoff of up to 2 min.
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  return grpc::CreateCustomChannel(address, std::move(credentials), args);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
@@ -128,7 +207,31 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
         absl::StrCat("cannot create the data directory ", options.data_dir, ": ", ec.message()));
   }
 
-  auto internal_key = LoadOrCreateSecret(options.data_dir, "internal");
+  // Every service this one calls runs here or has an address; checked before anything opens.
+  std::set<std::string> running(options.services.begin(), options.services.end());
+  for (const auto& [name, address] : options.peers) {
+    if (!kServiceNames.contains(name)) {
+      return absl::InvalidArgumentError(absl::StrCat("--peer names an unknown service '", name,
+                                                     "'; the services are: ", kServiceList));
+    }
+    if (running.contains(name)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--peer ", name, "=", address, " names a service this process runs itself; drop it"));
+    }
+  }
+  for (const auto& name : PeersNeeded(options.services)) {
+    if (!options.peers.contains(name)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the ", absl::StrJoin(options.services, ", "), " service needs the ", name,
+          " service, which this process does not run: say where it answers with --peer ", name,
+          "=HOST:PORT"));
+    }
+  }
+  auto peer_credentials = PeerCredentials(options);
+  if (!peer_credentials.ok()) return peer_credentials.status();
+
+  const std::string secrets = SecretsDir(options);
+  auto internal_key = LoadOrCreateSecret(secrets, "internal");
   if (!internal_key.ok()) return internal_key.status();
   GateOptions gate;
   gate.clock = clock;
@@ -156,7 +259,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
 
   for (const auto& name : options.services) {
     if (name == "card") {
-      auto key = LoadOrCreateSecret(options.data_dir, "id-hash");
+      auto key = LoadOrCreateSecret(secrets, "id-hash");
       if (!key.ok()) return key.status();
       card::CardServiceOptions o;
       o.gate = gate;
@@ -228,8 +331,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       builder.RegisterService(parts.settlement.get());
     } else {
       return absl::InvalidArgumentError(
-          absl::StrCat("unknown service '", name,
-                       "'; this build has: auth, card, merchant, promotion, checkout, settlement"));
+          absl::StrCat("unknown service '", name, "'; this build has: ", kServiceList));
     }
   }
   std::map<std::string, AdminService::CheckpointFn> dbs;
@@ -257,7 +359,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     settlement::SettlementService* s = parts.settlement.get();
     dbs["settlement"] = [s](const std::string& dir) { return s->Checkpoint(dir); };
   }
-  parts.admin = std::make_unique<AdminService>(options.data_dir, clock, std::move(dbs), gate);
+  parts.admin =
+      std::make_unique<AdminService>(options.data_dir, secrets, clock, std::move(dbs), gate);
   builder.RegisterService(parts.admin.get());
   parts.grpc_server = builder.BuildAndStart();
   if (!parts.grpc_server || port == 0) {
@@ -265,22 +368,32 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
                                                "; is the port in use or the address wrong?"));
   }
   server->port_ = port;
-  // Services reach the auth and merchant services through gRPC: here, in this process.
-  auto local = server->InProcessChannel();
+  // Services reach each other through gRPC: in this process, or at the peer's address.
+  std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
+  for (const auto& name : kServiceNames) {
+    if (running.contains(name)) {
+      channels[name] = server->InProcessChannel();
+    } else if (auto peer = options.peers.find(name); peer != options.peers.end()) {
+      channels[name] = PeerChannel(peer->second, *peer_credentials, options.message_bytes_max);
+    }
+  }
   for (Gate* g :
        {parts.auth ? &parts.auth->gate() : nullptr, parts.card ? &parts.card->gate() : nullptr,
         parts.merchant ? &parts.merchant->gate() : nullptr,
         parts.promotion ? &parts.promotion->gate() : nullptr,
         parts.checkout ? &parts.checkout->gate() : nullptr,
         parts.settlement ? &parts.settlement->gate() : nullptr, &parts.admin->gate()}) {
-    if (g) g->Connect(local, local);
+    if (g) g->Connect(channels.at("auth"), channels.at("merchant"));
   }
   // Grants are credited to cards, and activating a card asks for what activation earns.
-  if (parts.promotion) parts.promotion->ConnectCards(local);
-  if (parts.card && parts.promotion) parts.card->ConnectPromotions(local);
+  if (parts.promotion) parts.promotion->ConnectCards(channels.at("card"));
+  if (parts.card) parts.card->ConnectPromotions(channels.at("promotion"));
   // A checkout asks for the card, the merchant and the promotions; then finishes the checkouts
   // a stop left in the middle of a step.
-  if (parts.checkout) parts.checkout->Connect(local, local, local, local);
+  if (parts.checkout) {
+    parts.checkout->Connect(channels.at("card"), channels.at("merchant"), channels.at("promotion"),
+                            channels.at("settlement"));
+  }
   // A close of a business day that a stop interrupted is finished.
   if (parts.settlement) parts.settlement->Recover();
   auto* health = parts.grpc_server->GetHealthCheckService();
@@ -321,9 +434,8 @@ void Server::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
   if (parts_->checkout) {
-    // What was confirmed reaches the ledger before the stop, if it can within the grace (and
-    // the ledger is in this process).
-    if (parts_->settlement && !parts_->checkout->Drain(grace)) {
+    // What was confirmed reaches the ledger before the stop, if it can within the grace.
+    if (!parts_->checkout->Drain(grace)) {
       Log(LogLevel::kWarning, "server.settlement_left",
           {{"reason",
             "the outbox was not delivered in the grace period; it is sent on the next "

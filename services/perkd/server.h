@@ -1,7 +1,8 @@
 // One process serving any set of the services on one port: all of them for perkd (a newcomer,
 // the tests), one of them for a per-service process in deployment. Each service keeps its own
-// RocksDB under <data_dir>/<service>/, and services reach each other only through gRPC (over
-// InProcessChannel() here), so the same code runs either way.
+// RocksDB under <data_dir>/<service>/, and services reach each other only through gRPC: over
+// InProcessChannel() when the other service runs here, else over the network to the address in
+// `peers`. The same code runs either way.
 #ifndef PERKS_SERVICES_PERKD_SERVER_H_
 #define PERKS_SERVICES_PERKD_SERVER_H_
 
@@ -23,6 +24,15 @@ struct ServerOptions {
   std::string data_dir = "data";
   std::vector<std::string> services = {"auth",      "card",     "merchant",
                                        "promotion", "checkout", "settlement"};
+  // Where each service this process needs but does not run answers: "card" -> "10.0.0.5:7401".
+  // Calls to them carry a deadline and are retried only where the method is idempotent
+  // (PeerServiceConfig).
+  std::map<std::string, std::string> peers;
+  // TLS to the peers, trusting the CA in this PEM file; empty: plain (a private network).
+  std::string peer_tls_ca_file;
+  // The installation's secrets (secrets/<name>.key); empty: <data_dir>/secrets. Every process of
+  // one installation needs the same ones.
+  std::string secrets_dir;
   const Clock* clock = nullptr;              // null: the system clock
   int message_bytes_max = 4 << 20;           // larger requests get RESOURCE_EXHAUSTED
   int concurrent_streams_max = 256;          // per connection
@@ -78,11 +88,24 @@ class Server {
 int ServeUntilSignalled(const ServerOptions& options, absl::Duration grace,
                         std::string_view program);
 
-// One of the installation's secrets (32 random bytes, hex), kept in <data_dir>/secrets/<name>.key
+// One of the installation's secrets (32 random bytes, hex), kept in <secrets_dir>/<name>.key
 // (mode 0600) and made on first start: "id-hash" hashes ID and card numbers, "internal" is what
-// services present to each other.
-absl::StatusOr<std::string> LoadOrCreateSecret(const std::string& data_dir,
+// services present to each other. Processes starting together agree on one: the first to create
+// the file wins and the others read it.
+absl::StatusOr<std::string> LoadOrCreateSecret(const std::string& secrets_dir,
                                                const std::string& name);
+// Where `options` keeps its secrets.
+std::string SecretsDir(const ServerOptions& options);
+
+// Which service needs which others (besides auth and merchant, which every service's gate asks
+// about its callers): card -> promotion, promotion -> card, checkout -> card, merchant,
+// promotion, settlement.
+std::vector<std::string> PeersNeeded(const std::vector<std::string>& services);
+
+// The gRPC service config of a channel to another Perks service: every internal method is a
+// read or carries its own request id, so each is retried on UNAVAILABLE (a peer restarting),
+// a few times with backoff, inside the call's deadline. Anything else is not retried.
+std::string PeerServiceConfig();
 
 }  // namespace perks
 

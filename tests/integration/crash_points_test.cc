@@ -91,7 +91,7 @@ class CrashPointsTest : public BozhouTillTest {
     d->set_amount_fen(3000);
     d->add_funding()->set_funder(perks::v1::FUNDER_BANK);
     d->mutable_funding(0)->set_amount_fen(3000);
-    auto key = LoadOrCreateSecret(dir_.path(), "internal");
+    auto key = LoadOrCreateSecret(dir_.path() + "/secrets", "internal");
     ASSERT_TRUE(key.ok());
     auto ctx = As("");
     ctx->AddMetadata(kInternalKeyHeader, *key);
@@ -185,7 +185,9 @@ TEST_F(CrashPointsTest, EveryStepLeftByACrashIsFinishedOnceByTheRetry) {
         break;
       }
     }
-    if (cases[i].voucher) EXPECT_GT(out.from_balances_fen(), 0) << "the voucher paid nothing";
+    if (cases[i].voucher) {
+      EXPECT_GT(out.from_balances_fen(), 0) << "the voucher paid nothing";
+    }
     purchases.push_back(till.IdOf(trace));
     if (cases[i].voucher) voucher_purchases.emplace_back(till.IdOf(trace), card);
     EXPECT_EQ(child.Terminate(), 0);

@@ -350,7 +350,7 @@ TEST_F(SettlementApiTest, AnEventOfAClosedDayPostsInTheNextOpenDayAndOnlyOnce) {
   d->set_amount_fen(3000);
   d->add_funding()->set_funder(perks::v1::FUNDER_BANK);
   d->mutable_funding(0)->set_amount_fen(3000);
-  auto key = LoadOrCreateSecret(dir_.path(), "internal");
+  auto key = LoadOrCreateSecret(dir_.path() + "/secrets", "internal");
   ASSERT_TRUE(key.ok());
   perks::v1::PostResponse posted;
   for (int i = 0; i < 2; ++i) {

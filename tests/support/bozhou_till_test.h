@@ -137,8 +137,11 @@ class BozhouTillTest : public ServerTest {
     EXPECT_TRUE(check.balanced()) << (check.mismatches().empty() ? "" : check.mismatches(0));
     return check;
   }
-  // Stops perkd and starts it again on the same data with only `services`, and reconnects.
+  // Stops perkd and starts it again on the same data with only `services`, and reconnects. The
+  // others are peers that are down: a closed port on 127.0.0.1.
   void RestartWith(std::vector<std::string> services) {
+    options_.peers.clear();
+    for (const std::string& peer : PeersNeeded(services)) options_.peers[peer] = "127.0.0.1:1";
     options_.services = std::move(services);
     Restart();
     checkout_ = CheckoutService::NewStub(channel_);

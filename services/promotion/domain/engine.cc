@@ -473,7 +473,7 @@ void RuleSet::Scan(const Bucket& bucket, const Basket& basket, int32_t category,
         ++passed;
         // Amounts are at most kAmountFenMax (< 2^34): the key stays below 2^50.
         int64_t d = SimpleDiscount(r.rate_bp, r.lim_fen, amount);
-        best = std::max(best, (d + 1) << 16 | int64_t{kSimpleMax - i});
+        best = std::max(best, (d + 1) << 16 | static_cast<int64_t>(kSimpleMax - i));
       }
     }
     out.applicable += static_cast<int32_t>(passed);
@@ -638,7 +638,6 @@ GrantAnswer RuleSet::EvaluateGrants(perks::v1::GrantEvent event, const Basket& m
   auto tenant = tenants_.find(member.tenant_id());
   if (tenant == tenants_.end()) return answer;
   LocalMoment local = ToShanghai(absl::FromUnixMillis(member.at_unix_ms()));
-  std::optional<LocalMoment> local_opt = local;
   for (uint32_t i : tenant->second.grants) {
     const CompiledCampaign& c = *campaigns_[i];
     const auto& g = c.spec().grant();
