@@ -5,14 +5,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <future>
+#include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -48,6 +52,66 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const std::string& se
   grpc::SslCredentialsOptions ssl;
   ssl.pem_root_certs = pem;
   return grpc::CreateCustomChannel(server, grpc::SslCredentials(ssl), ChannelArgs());
+}
+
+absl::StatusOr<Endpoints> Endpoints::Parse(std::string_view spec) {
+  static const std::set<std::string, std::less<>> kServices = {
+      "auth", "card", "merchant", "promotion", "checkout", "settlement"};
+  Endpoints e;
+  e.spec_ = std::string(spec);
+  // Debian's Abseil has its own string_view.
+  for (absl::string_view entry :
+       absl::StrSplit(absl::string_view(spec.data(), spec.size()), ',', absl::SkipWhitespace())) {
+    entry = absl::StripAsciiWhitespace(entry);
+    auto eq = entry.find('=');
+    absl::string_view name = eq == absl::string_view::npos ? "" : entry.substr(0, eq);
+    absl::string_view address = eq == absl::string_view::npos ? entry : entry.substr(eq + 1);
+    if (address.find(':') == absl::string_view::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "'", entry, "' in --server is not HOST:PORT or SERVICE=HOST:PORT (e.g. 127.0.0.1:7400, ",
+          "or card=127.0.0.1:7401,merchant=127.0.0.1:7402,…)"));
+    }
+    if (name.empty()) {
+      if (!e.fallback_.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--server gives two addresses for every service (", e.fallback_, " and ",
+                         address, "); name the services of one of them, as card=HOST:PORT"));
+      }
+      e.fallback_ = std::string(address);
+      continue;
+    }
+    if (!kServices.contains(std::string(name))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--server names an unknown service '", name,
+          "'; the services are auth, card, merchant, promotion, checkout, settlement"));
+    }
+    if (!e.by_service_.emplace(std::string(name), std::string(address)).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--server names the ", name, " service twice"));
+    }
+  }
+  if (e.fallback_.empty() && e.by_service_.empty()) {
+    return absl::InvalidArgumentError("--server is empty; give HOST:PORT, e.g. 127.0.0.1:7400");
+  }
+  return e;
+}
+
+absl::StatusOr<std::string> Endpoints::Of(std::string_view service) const {
+  if (auto it = by_service_.find(service); it != by_service_.end()) return it->second;
+  if (!fallback_.empty()) return fallback_;
+  return absl::NotFoundError(absl::StrCat("--server does not say where the ", std::string(service),
+                                          " service answers: add ", std::string(service),
+                                          "=HOST:PORT"));
+}
+
+std::vector<std::string> Endpoints::Addresses() const {
+  std::vector<std::string> out;
+  auto add = [&out](const std::string& a) {
+    if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+  };
+  if (!fallback_.empty()) add(fallback_);
+  for (const auto& [name, address] : by_service_) add(address);
+  return out;
 }
 
 std::unique_ptr<grpc::ClientContext> MakeContext(absl::Duration timeout, const std::string& token) {

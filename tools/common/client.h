@@ -2,8 +2,11 @@
 #ifndef PERKS_TOOLS_COMMON_CLIENT_H_
 #define PERKS_TOOLS_COMMON_CLIENT_H_
 
+#include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -18,6 +21,25 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const std::string& se
                                                            const std::string& tls_ca_file);
 // A plain channel (tests and benchmarks on 127.0.0.1).
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& server);
+
+// Where a client finds each service. `--server` is one address for all of them (perkd:
+// "127.0.0.1:7400"), or one per service as "card=HOST:PORT,merchant=HOST:PORT,…" (the five
+// processes; perks-launch prints this form), where a bare HOST:PORT entry answers for any service
+// not named. The services are auth, card, merchant, promotion, checkout, settlement.
+class Endpoints {
+ public:
+  static absl::StatusOr<Endpoints> Parse(std::string_view spec);
+  // The address of `service`, or NOT_FOUND saying how to name it.
+  absl::StatusOr<std::string> Of(std::string_view service) const;
+  // Every distinct address (one per process), in order.
+  std::vector<std::string> Addresses() const;
+  const std::string& spec() const { return spec_; }
+
+ private:
+  std::string spec_;
+  std::string fallback_;
+  std::map<std::string, std::string, std::less<>> by_service_;
+};
 
 // A context with a deadline and the caller's API token (if any) as "authorization: Bearer …".
 std::unique_ptr<grpc::ClientContext> MakeContext(absl::Duration timeout,

@@ -16,11 +16,15 @@ absl::Status Failed(const std::string& what, const grpc::Status& s) {
 }  // namespace
 
 Seeder::Seeder(std::shared_ptr<grpc::Channel> channel, std::string token, std::string prefix)
+    : Seeder(channel, channel, channel, std::move(token), std::move(prefix)) {}
+
+Seeder::Seeder(std::shared_ptr<grpc::Channel> cards, std::shared_ptr<grpc::Channel> merchants,
+               std::shared_ptr<grpc::Channel> promotions, std::string token, std::string prefix)
     : token_(std::move(token)),
       prefix_(std::move(prefix)),
-      cards_(perks::v1::CardService::NewStub(channel)),
-      merchants_(perks::v1::MerchantService::NewStub(channel)),
-      promotions_(perks::v1::PromotionService::NewStub(channel)) {}
+      cards_(perks::v1::CardService::NewStub(cards)),
+      merchants_(perks::v1::MerchantService::NewStub(merchants)),
+      promotions_(perks::v1::PromotionService::NewStub(promotions)) {}
 
 std::string Seeder::NextId(const std::string& what) {
   return absl::StrCat(prefix_, "-", ++next_, "-", what);

@@ -19,6 +19,9 @@ class Seeder {
  public:
   // Calls as `token`; request ids are "<request_prefix>-<n>-<what>".
   Seeder(std::shared_ptr<grpc::Channel> channel, std::string token, std::string request_prefix);
+  // The same with each service at its own address (one process per service).
+  Seeder(std::shared_ptr<grpc::Channel> cards, std::shared_ptr<grpc::Channel> merchants,
+         std::shared_ptr<grpc::Channel> promotions, std::string token, std::string request_prefix);
 
   // Synthetic merchant n of `tenant` (SyntheticMerchant), applied for and approved; with its
   // first store.

@@ -238,8 +238,11 @@ int Fail(const std::string& what, const absl::Status& s) {
 
 int main(int argc, char** argv) {
   Options o;
-  CLI::App app{"perks-loadgen: simulated tills checking out against a running perkd"};
-  app.add_option("--server", o.server, "perkd's host:port")->capture_default_str();
+  CLI::App app{"perks-loadgen: simulated tills checking out against a running Perks server"};
+  app.add_option("--server", o.server,
+                 "perkd's HOST:PORT, or each service's as card=HOST:PORT,merchant=HOST:PORT,... "
+                 "(what perks-launch prints)")
+      ->capture_default_str();
   app.add_option("--token-file", o.token_file,
                  "the installation admin's API token, in a file (else PERKS_TOKEN)");
   app.add_option("--city", o.city, "the city to set up and load (default: a new one each run)");
@@ -270,12 +273,20 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (o.city.empty()) o.city = absl::StrCat("loadgen", absl::ToUnixSeconds(absl::Now()));
-  auto channel = perks::tools::MakeChannel(o.server);
+  auto endpoints = perks::tools::Endpoints::Parse(o.server);
+  if (!endpoints.ok()) return Fail("--server", endpoints.status());
+  std::map<std::string, std::shared_ptr<grpc::Channel>> channel;
+  for (const char* service : {"card", "merchant", "promotion", "checkout"}) {
+    auto address = endpoints->Of(service);
+    if (!address.ok()) return Fail("--server", address.status());
+    channel[service] = perks::tools::MakeChannel(*address);
+  }
 
   // The city: a supermarket with a till per terminal, activated member cards, a 10%-off campaign.
   std::cerr << "setting up " << o.city << ": " << o.cards << " cards, " << o.terminals
             << " tills…\n";
-  perks::tools::Seeder seed(channel, *token, absl::StrCat("loadgen-", o.city));
+  perks::tools::Seeder seed(channel["card"], channel["merchant"], channel["promotion"], *token,
+                            absl::StrCat("loadgen-", o.city));
   auto shop = seed.Onboard(5, o.city);
   if (!shop.ok()) return Fail("setting up the shop", shop.status());
   std::vector<TerminalCredentials> creds;
@@ -320,7 +331,7 @@ int main(int argc, char** argv) {
   std::cerr << "checking out from " << o.terminals << " tills for " << o.seconds << " s…\n";
   std::vector<Tally> tallies(o.terminals);
   std::vector<std::unique_ptr<Till>> tills;
-  for (const auto& c : creds) tills.push_back(std::make_unique<Till>(channel, c));
+  for (const auto& c : creds) tills.push_back(std::make_unique<Till>(channel["checkout"], c));
   std::atomic<bool> measuring{false}, stop{false};
   std::vector<std::thread> threads;
   for (int i = 0; i < o.terminals; ++i) {
@@ -350,7 +361,7 @@ int main(int argc, char** argv) {
   if (o.ceiling_seconds > 0) {
     std::cerr << "one durable write's ceiling, " << o.terminals << " clients for "
               << o.ceiling_seconds << " s…\n";
-    ceiling = MeasureCeiling(channel, *token, *cards, o);
+    ceiling = MeasureCeiling(channel["card"], *token, *cards, o);
   }
   const double per_s = static_cast<double>(all.confirmed) / window_s;
   const double ceiling_per_s =

@@ -46,11 +46,11 @@ void AddAuditCommand(CLI::App& app, Ctl& ctl) {
       req.set_since_unix_ms(absl::ToUnixMillis(t));
     }
     v1::ListAuditResponse all;
-    auto auth = v1::AuthService::NewStub(ctl.channel());
+    auto auth = v1::AuthService::NewStub(ctl.channel("auth"));
     ReadAll(ctl, *auth, req, &all);
     ReadAll(ctl, ctl.stub(), req, &all);
     ReadAll(ctl, ctl.merchants(), req, &all);
-    auto promotion = v1::PromotionService::NewStub(ctl.channel());
+    auto promotion = v1::PromotionService::NewStub(ctl.channel("promotion"));
     ReadAll(ctl, *promotion, req, &all);
     std::stable_sort(all.mutable_entries()->begin(), all.mutable_entries()->end(),
                      [](const v1::AuditEntry& a, const v1::AuditEntry& b) {

@@ -132,7 +132,7 @@ void AddCampaignCommands(CLI::App& app, Ctl& ctl) {
   auto* campaign = app.add_subcommand(
       "campaign", "promotions: apply campaign files, preview, publish, pause, check a basket");
   campaign->require_subcommand(1);
-  auto promo = [&ctl] { return v1::PromotionService::NewStub(ctl.channel()); };
+  auto promo = [&ctl] { return v1::PromotionService::NewStub(ctl.channel("promotion")); };
 
   auto* apply = campaign->add_subcommand(
       "apply", "create or update campaigns from a file (YAML or JSON; see examples/programs)");

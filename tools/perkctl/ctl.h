@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -92,23 +93,36 @@ class Ctl {
   explicit Ctl(Globals* g) : g_(g) {}
 
   v1::CardService::Stub& stub() {
-    if (!stub_) stub_ = v1::CardService::NewStub(channel());
+    if (!stub_) stub_ = v1::CardService::NewStub(channel("card"));
     return *stub_;
   }
   v1::MerchantService::Stub& merchants() {
-    if (!merchants_) merchants_ = v1::MerchantService::NewStub(channel());
+    if (!merchants_) merchants_ = v1::MerchantService::NewStub(channel("merchant"));
     return *merchants_;
   }
-  std::shared_ptr<grpc::Channel> channel() {
-    if (!channel_) {
-      auto channel = MakeChannel(g_->server, g_->tls_ca_file);
-      if (!channel.ok()) {
-        std::cerr << "perkctl: " << channel.status().message() << "\n";
-        throw CLI::RuntimeError(2);
-      }
-      channel_ = *channel;
+  // The channel to the process that runs `service` (--server says where).
+  std::shared_ptr<grpc::Channel> channel(std::string_view service) {
+    auto address = endpoints().Of(service);
+    if (!address.ok()) Fail(address.status());
+    return ChannelTo(*address);
+  }
+  // A channel to `address`, one of endpoints().Addresses().
+  std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address) {
+    auto& c = channels_[address];
+    if (!c) {
+      auto channel = MakeChannel(address, g_->tls_ca_file);
+      if (!channel.ok()) Fail(channel.status());
+      c = *channel;
     }
-    return channel_;
+    return c;
+  }
+  const Endpoints& endpoints() {
+    if (!endpoints_) {
+      auto e = Endpoints::Parse(g_->server);
+      if (!e.ok()) Fail(e.status());
+      endpoints_ = std::make_unique<Endpoints>(*std::move(e));
+    }
+    return *endpoints_;
   }
   std::unique_ptr<grpc::ClientContext> Context() const {
     return MakeContext(absl::Seconds(g_->timeout_s), token());
@@ -136,7 +150,7 @@ class Ctl {
     if (!s.ok()) {
       std::cerr << "perkctl: " << CodeName(s.error_code()) << ": " << s.error_message() << "\n";
       if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
-        std::cerr << "  is perkd running and reachable at " << g_->server
+        std::cerr << "  is Perks running and reachable at " << g_->server
                   << "? (set --server or PERKS_SERVER)"
                   << (g_->tls_ca_file.empty() ? "; if it serves TLS, give --tls-ca CA.crt" : "")
                   << "\n";
@@ -178,7 +192,13 @@ class Ctl {
  private:
   mutable std::string token_;
   mutable bool token_loaded_ = false;
-  std::shared_ptr<grpc::Channel> channel_;
+  [[noreturn]] static void Fail(const absl::Status& s) {
+    std::cerr << "perkctl: " << s.message() << "\n";
+    throw CLI::RuntimeError(2);
+  }
+
+  std::unique_ptr<Endpoints> endpoints_;
+  std::map<std::string, std::shared_ptr<grpc::Channel>> channels_;
   std::unique_ptr<v1::CardService::Stub> stub_;
   std::unique_ptr<v1::MerchantService::Stub> merchants_;
 };

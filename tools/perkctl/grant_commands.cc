@@ -66,7 +66,7 @@ void AddGrantCommands(CLI::App& app, Ctl& ctl) {
   auto* grant = app.add_subcommand(
       "grant", "grants to members' cards: vouchers to a list of cards, medical payouts");
   grant->require_subcommand(1);
-  auto promo = [&ctl] { return v1::PromotionService::NewStub(ctl.channel()); };
+  auto promo = [&ctl] { return v1::PromotionService::NewStub(ctl.channel("promotion")); };
 
   auto* issue = grant->add_subcommand(
       "issue",

@@ -57,43 +57,57 @@ void PrintCard(const v1::Card& c) {
 }
 
 void AddHealth(CLI::App& app, Ctl& ctl) {
-  auto* cmd = app.add_subcommand("health", "is the server up and serving?");
+  auto* cmd = app.add_subcommand("health", "is every process of the server up and serving?");
   cmd->callback([&ctl] {
-    auto channel = ctl.channel();
-    auto status = CheckHealth(channel, "", absl::Seconds(ctl.g_->timeout_s));
-    if (!status.ok()) {
-      std::cerr << "perkctl: " << ctl.g_->server
-                << " does not answer: " << status.status().message() << "\n"
-                << (ctl.g_->tls_ca_file.empty() ? "  if it serves TLS, give --tls-ca CA.crt\n"
-                                                : "");
-      throw CLI::RuntimeError(1);
+    bool all_serving = true;
+    std::vector<std::string> json;
+    for (const auto& address : ctl.endpoints().Addresses()) {
+      auto status = CheckHealth(ctl.ChannelTo(address), "", absl::Seconds(ctl.g_->timeout_s));
+      if (!status.ok()) {
+        std::cerr << "perkctl: " << address << " does not answer: " << status.status().message()
+                  << "\n"
+                  << (ctl.g_->tls_ca_file.empty() ? "  if it serves TLS, give --tls-ca CA.crt\n"
+                                                  : "");
+        throw CLI::RuntimeError(1);
+      }
+      all_serving = all_serving && *status == "SERVING";
+      if (ctl.g_->json) {
+        json.push_back(absl::StrCat(R"({"server":")", address, R"(","status":")", *status, "\"}"));
+      } else {
+        std::cout << address << " " << *status << "\n";
+      }
     }
     if (ctl.g_->json) {
-      std::cout << "{\"server\":\"" << ctl.g_->server << "\",\"status\":\"" << *status << "\"}\n";
-    } else {
-      std::cout << ctl.g_->server << " " << *status << "\n";
+      std::cout << (json.size() == 1 ? json[0] : absl::StrCat("[", absl::StrJoin(json, ","), "]"))
+                << "\n";
     }
-    if (*status != "SERVING") throw CLI::RuntimeError(1);
+    if (!all_serving) throw CLI::RuntimeError(1);
   });
 }
 
 void AddBackup(CLI::App& app, Ctl& ctl) {
   auto* cmd = app.add_subcommand(
-      "backup", "online backup of every service's database under <data-dir>/backups/");
+      "backup",
+      "online backup of every service's database, each under its process's <data-dir>/backups/");
   auto label = std::make_shared<std::string>();
   cmd->add_option("--label", *label, "appended to the backup folder's name");
   cmd->callback([&ctl, label] {
-    auto stub = v1::AdminService::NewStub(ctl.channel());
-    v1::BackupRequest req;
-    req.set_label(*label);
-    v1::BackupResponse resp;
-    auto ctx = MakeContext(absl::Minutes(30), ctl.token());
-    Check(ctl.Done<v1::BackupResponse>(
-        stub->Backup(ctx.get(), req, &resp), resp, [](const v1::BackupResponse& r) {
-          std::cout << "backed up " << absl::StrJoin(r.services(), ", ") << " to " << r.path()
-                    << " (" << r.bytes() / (1 << 20) << " MiB, " << r.took_ms() << " ms)\n"
-                    << "to restore: stop perkd and start it with --data-dir " << r.path() << "\n";
-        }));
+    // Each process checkpoints the databases of the services it runs.
+    for (const auto& address : ctl.endpoints().Addresses()) {
+      auto stub = v1::AdminService::NewStub(ctl.ChannelTo(address));
+      v1::BackupRequest req;
+      req.set_label(*label);
+      v1::BackupResponse resp;
+      auto ctx = MakeContext(absl::Minutes(30), ctl.token());
+      Check(ctl.Done<v1::BackupResponse>(
+          stub->Backup(ctx.get(), req, &resp), resp, [&address](const v1::BackupResponse& r) {
+            std::cout << address << ": backed up " << absl::StrJoin(r.services(), ", ") << " to "
+                      << r.path() << " (" << r.bytes() / (1 << 20) << " MiB, " << r.took_ms()
+                      << " ms)\n"
+                      << "  to restore: stop that process and start it with --data-dir " << r.path()
+                      << "\n";
+          }));
+    }
   });
 }
 
@@ -525,7 +539,10 @@ int main(int argc, char** argv) {
   if (const char* s = std::getenv("PERKS_TLS_CA")) g.tls_ca_file = s;
   CLI::App app{"perkctl: operate a Perks server"};
   app.require_subcommand(1);
-  app.add_option("--server", g.server, "perkd address (or PERKS_SERVER)")->capture_default_str();
+  app.add_option("--server", g.server,
+                 "where Perks answers: perkd's HOST:PORT, or one per service as "
+                 "card=HOST:PORT,merchant=HOST:PORT,... as perks-launch prints (or PERKS_SERVER)")
+      ->capture_default_str();
   app.add_flag("--json", g.json, "print answers as JSON");
   app.add_option("--timeout", g.timeout_s, "seconds to wait for an answer")->capture_default_str();
   app.add_option("--tls-ca", g.tls_ca_file,

@@ -120,7 +120,7 @@ struct Hint {
 template <typename Req, typename Resp, typename Print>
 Resp Call(Ctl& ctl, grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
           const Req& req, Print print, const Hint& hint = {}) {
-  auto stub = v1::SettlementService::NewStub(ctl.channel());
+  auto stub = v1::SettlementService::NewStub(ctl.channel("settlement"));
   Resp resp;
   grpc::Status s = (stub.get()->*method)(ctl.Context().get(), req, &resp);
   int code = ctl.Done<Resp>(s, resp, print);
@@ -459,7 +459,7 @@ v1::GetStatementRequest StatementRequest(const Flags& f) {
 
 void Statement(Ctl& ctl, const Flags& f) {
   v1::GetStatementRequest req = StatementRequest(f);
-  auto stub = v1::SettlementService::NewStub(ctl.channel());
+  auto stub = v1::SettlementService::NewStub(ctl.channel("settlement"));
   v1::StatementPage first = Page(ctl, *stub, req);
   const v1::StatementSummary summary = first.summary();
   // The server's name for the file, here: never a path elsewhere.

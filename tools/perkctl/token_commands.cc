@@ -61,7 +61,7 @@ void AddTokenCommands(CLI::App& app, Ctl& ctl) {
     req.set_request_id(ctl.RequestId("token"));
     *req.mutable_caller() = *caller;
     v1::CreatedToken resp;
-    auto stub = v1::AuthService::NewStub(ctl.channel());
+    auto stub = v1::AuthService::NewStub(ctl.channel("auth"));
     auto ctx = ctl.Context();
     Check(ctl.Done<v1::CreatedToken>(stub->CreateToken(ctx.get(), req, &resp), resp,
                                      [](const v1::CreatedToken& t) {
@@ -81,7 +81,7 @@ void AddTokenCommands(CLI::App& app, Ctl& ctl) {
     v1::ListTokensRequest req;
     req.set_tenant_id(*city);
     v1::ListTokensResponse resp;
-    auto stub = v1::AuthService::NewStub(ctl.channel());
+    auto stub = v1::AuthService::NewStub(ctl.channel("auth"));
     auto ctx = ctl.Context();
     Check(ctl.Done<v1::ListTokensResponse>(
         stub->ListTokens(ctx.get(), req, &resp), resp, [](const v1::ListTokensResponse& r) {
@@ -105,7 +105,7 @@ void AddTokenCommands(CLI::App& app, Ctl& ctl) {
     req.set_request_id(ctl.RequestId("revoke-token"));
     req.set_token_id(*id);
     v1::ApiToken resp;
-    auto stub = v1::AuthService::NewStub(ctl.channel());
+    auto stub = v1::AuthService::NewStub(ctl.channel("auth"));
     auto ctx = ctl.Context();
     Check(ctl.Done<v1::ApiToken>(stub->RevokeToken(ctx.get(), req, &resp), resp, PrintToken));
   });
@@ -115,7 +115,7 @@ void AddTokenCommands(CLI::App& app, Ctl& ctl) {
     v1::AuthenticateRequest req;
     req.set_bearer_token(ctl.token());
     v1::Caller resp;
-    auto stub = v1::AuthService::NewStub(ctl.channel());
+    auto stub = v1::AuthService::NewStub(ctl.channel("auth"));
     auto ctx = ctl.Context();
     Check(ctl.Done<v1::Caller>(stub->Authenticate(ctx.get(), req, &resp), resp,
                                [](const v1::Caller& c) {
