@@ -8,7 +8,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libasio-dev libgtest-dev libgmock-dev librapidcheck-dev libabsl-dev
   libssl-dev libcli11-dev nlohmann-json3-dev libfccp-dev tzdata libyaml-cpp-dev
-  systemd
+  systemd prometheus-cpp-dev libcurl4-openssl-dev
 )
 
 missing=()

@@ -206,6 +206,28 @@ absl::Status Db::Checkpoint(const std::string& dir) const {
   return FromRocks(cp->CreateCheckpoint(dir, 0), absl::StrCat("writing checkpoint to ", dir));
 }
 
+std::vector<std::pair<std::string, uint64_t>> Db::Figures() const {
+  std::vector<std::pair<std::string, uint64_t>> out;
+  if (!impl_->db) return out;
+  // Summed over the column families.
+  for (const char* name :
+       {"estimate-num-keys", "total-sst-files-size", "live-sst-files-size",
+        "cur-size-all-mem-tables", "estimate-pending-compaction-bytes", "num-immutable-mem-table",
+        "num-running-compactions", "num-running-flushes", "background-errors",
+        "estimate-table-readers-mem"}) {
+    uint64_t v = 0;
+    if (impl_->db->GetAggregatedIntProperty(absl::StrCat("rocksdb.", name), &v)) {
+      out.emplace_back(name, v);
+    }
+  }
+  // The database's, once (the block cache is shared by its families).
+  for (const char* name : {"block-cache-usage", "block-cache-capacity"}) {
+    uint64_t v = 0;
+    if (impl_->db->GetIntProperty(absl::StrCat("rocksdb.", name), &v)) out.emplace_back(name, v);
+  }
+  return out;
+}
+
 absl::Status Db::Close() {
   if (!impl_->db) return absl::OkStatus();
   absl::Status result = FromRocks(impl_->db->SyncWAL(), "syncing the write-ahead log");

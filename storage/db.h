@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -68,6 +69,11 @@ class Db {
   // The sequence number of the latest write: unchanged between two moments means nothing was
   // written in between (what the refusal tests check).
   uint64_t LatestSequence() const;
+
+  // RocksDB's own figures, over all column families, named as RocksDB names them without the
+  // "rocksdb." prefix: estimate-num-keys, total-sst-files-size, cur-size-all-mem-tables,
+  // block-cache-usage, estimate-pending-compaction-bytes, num-running-compactions, ...
+  std::vector<std::pair<std::string, uint64_t>> Figures() const;
 
   // Syncs the write-ahead log and closes. Idempotent.
   absl::Status Close();

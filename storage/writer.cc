@@ -122,7 +122,9 @@ void GroupCommitWriter::CommitGroup(std::deque<Pending>& group) {
   if (wrote) {
     rocksdb::WriteOptions wo;
     wo.sync = sync;
+    const auto began = std::chrono::steady_clock::now();
     write_status = FromRocks(db->db->Write(wo, batch.GetWriteBatch()), "committing");
+    if (options_.on_group) options_.on_group(ran, sync, std::chrono::steady_clock::now() - began);
   }
   {
     std::lock_guard<std::mutex> lock(mu_);

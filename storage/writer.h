@@ -14,9 +14,11 @@
 #ifndef PERKS_STORAGE_WRITER_H_
 #define PERKS_STORAGE_WRITER_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -50,6 +52,9 @@ struct WriterOptions {
   size_t group_commands_max = 512;
   size_t group_bytes_max = 32 << 20;
   bool sync = true;  // false only for tests and benchmarks that say so
+  // Told after each group's write (metrics): how many commands it held, whether it was synced,
+  // and how long the RocksDB write took. Runs on the writer's thread: it must be quick.
+  std::function<void(size_t commands, bool synced, std::chrono::nanoseconds took)> on_group;
 };
 
 struct WriterStats {

@@ -43,6 +43,8 @@ namespace {
 namespace fs = std::filesystem;
 using SteadyClock = std::chrono::steady_clock;
 
+constexpr int kMetricsOffset = 100;  // a service's metrics port, from its gRPC port
+
 struct Options {
   std::string data_dir = "data-services";
   std::string host = "127.0.0.1";
@@ -59,6 +61,7 @@ struct ChildSpec {
   std::vector<std::string> serves;  // what it answers for: merchant and auth
   std::string binary;
   int port = 0;
+  int metrics_port = 0;  // where Prometheus scrapes it
 };
 
 struct Child : ChildSpec {
@@ -186,7 +189,9 @@ class Launcher {
                                      "--secrets-dir",
                                      (DataDir() / "secrets").string(),
                                      "--shutdown-grace-seconds",
-                                     std::to_string(o_.grace_s)};
+                                     std::to_string(o_.grace_s),
+                                     "--metrics-listen",
+                                     absl::StrCat(o_.host, ":", c.metrics_port)};
     for (auto& p : PeersOf(c)) args.push_back(std::move(p));
     args.insert(args.end(), o_.service_args.begin(), o_.service_args.end());
     int out[2];
@@ -354,7 +359,8 @@ class Launcher {
               << " ms\n";
     for (auto& c : children_) {
       std::cout << "  " << c->name << std::string(12 - c->name.size(), ' ') << c->address(o_.host)
-                << "  pid " << c->pid << "  " << absl::StrJoin(c->serves, ", ") << "\n";
+                << "  pid " << c->pid << "  metrics http://" << o_.host << ":" << c->metrics_port
+                << "/metrics  " << absl::StrJoin(c->serves, ", ") << "\n";
       for (const auto& s : c->serves) spec.push_back(absl::StrCat(s, "=", c->address(o_.host)));
     }
     std::sort(spec.begin(), spec.end());
@@ -441,9 +447,9 @@ int main(int argc, char** argv) {
   app.add_option("--host", o.host, "the address they listen on")->capture_default_str();
   app.add_option("--base-port", o.base_port,
                  "card listens here, merchant on the next port, then promotion, checkout, "
-                 "settlement; 0 picks free ports")
+                 "settlement, and their metrics 100 ports up (7501...); 0 picks free ports")
       ->capture_default_str()
-      ->check(CLI::Range(0, 65530));
+      ->check(CLI::Range(0, 65530 - kMetricsOffset));
   app.add_option("--bin-dir", o.bin_dir,
                  "where perks-card and the others are (default: next to perks-launch, else "
                  "this build's)");
@@ -477,15 +483,19 @@ int main(int argc, char** argv) {
   const fs::path self = fs::read_symlink("/proc/self/exe", ec).parent_path();
   std::vector<int> ports;
   if (o.base_port == 0) {
-    ports = FreePorts(o.host, static_cast<int>(kServices.size()));
-    if (ports.size() != kServices.size()) {
+    ports = FreePorts(o.host, static_cast<int>(2 * kServices.size()));
+    if (ports.size() != 2 * kServices.size()) {
       std::cerr << "perks-launch: cannot find free ports on " << o.host
                 << "; is it an address of this machine?\n";
       return 2;
     }
   } else {
-    for (size_t i = 0; i < kServices.size(); ++i)
+    for (size_t i = 0; i < kServices.size(); ++i) {
       ports.push_back(o.base_port + static_cast<int>(i));
+    }
+    for (size_t i = 0; i < kServices.size(); ++i) {
+      ports.push_back(o.base_port + kMetricsOffset + static_cast<int>(i));
+    }
   }
 
   std::vector<ChildSpec> children;
@@ -494,6 +504,7 @@ int main(int argc, char** argv) {
     c->name = kServices[i].first;
     c->serves = kServices[i].second;
     c->port = ports[i];
+    c->metrics_port = ports[kServices.size() + i];
     const std::string file = "perks-" + c->name;
     if (!o.bin_dir.empty()) {
       c->binary = (fs::path(o.bin_dir) / file).string();

@@ -39,6 +39,8 @@ int ServerMain(const ServerProgram& program, int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--cache-mib", cache_mib, "block cache of each service's database, MiB")
       ->capture_default_str();
+  app.add_option("--metrics-listen", options.metrics_listen,
+                 "host:port where Prometheus scrapes /metrics (port 0 picks one); default: none");
   app.add_option("--tls-cert", options.tls_cert_file,
                  "PEM certificate (chain) for TLS on --listen; with --tls-key");
   app.add_option("--tls-key", options.tls_key_file, "PEM private key of --tls-cert");

@@ -28,6 +28,7 @@
 #include "services/common/personal.h"
 #include "services/merchant/rpc/merchant_service.h"
 #include "services/perkd/admin_service.h"
+#include "services/perkd/metrics.h"
 #include "services/promotion/rpc/promotion_service.h"
 #include "services/settlement/rpc/settlement_service.h"
 
@@ -35,6 +36,8 @@ namespace perks {
 
 struct Server::Parts {
   SystemClock system_clock;
+  // Declared first, so destroyed last: the gRPC server's interceptors report to it.
+  std::unique_ptr<Metrics> metrics = std::make_unique<Metrics>();
   std::unique_ptr<auth::AuthService> auth;
   std::unique_ptr<card::CardService> card;
   std::unique_ptr<merchant::MerchantService> merchant;
@@ -193,6 +196,33 @@ std::shared_ptr<grpc::Channel> PeerChannel(const std::string& address,
   return grpc::CreateCustomChannel(address, std::move(credentials), args);
 }
 
+// What the promotion service adds to each scrape: reservations pending, each campaign's budgets.
+void AddPromotionFigures(promotion::PromotionService& promotion, Metrics& metrics) {
+  promotion::PromotionService* p = &promotion;
+  metrics.AddSampler([p](std::vector<Sample>& out) {
+    out.push_back({"reservations_pending",
+                   "reservations held by checkouts now, awaiting their commit, release or expiry",
+                   {},
+                   static_cast<double>(p->ReservationsPending())});
+    const std::string unit = " (fen; a count for the budgets named '... count')";
+    for (const auto& c : p->AllBudgets()) {
+      for (const auto& b : c.budgets()) {
+        const std::map<std::string, std::string> labels = {{"campaign", c.campaign_id()},
+                                                           {"budget", b.name()}};
+        out.push_back({"budget_used", "committed use of a campaign's budget" + unit, labels,
+                       static_cast<double>(b.used())});
+        out.push_back({"budget_held", "what open reservations hold of a campaign's budget" + unit,
+                       labels, static_cast<double>(b.held())});
+        if (b.unlimited()) continue;
+        out.push_back({"budget_left", "what is left of a campaign's budget" + unit, labels,
+                       static_cast<double>(b.left())});
+        out.push_back(
+            {"budget_limit", "a campaign's budget" + unit, labels, static_cast<double>(b.limit())});
+      }
+    }
+  });
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
@@ -248,6 +278,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     };
   }
 
+  // Each database's writer reports its group commits to the metrics.
+  auto writer = [&parts, &options](const std::string& db) {
+    storage::WriterOptions w;
+    w.sync = options.sync_writes;
+    w.on_group = parts.metrics->GroupCommits(db);
+    return w;
+  };
+
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -256,6 +294,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   builder.SetMaxReceiveMessageSize(options.message_bytes_max);
   builder.SetMaxSendMessageSize(options.message_bytes_max);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.concurrent_streams_max);
+  {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> counted;
+    counted.push_back(parts.metrics->InterceptorFactory());
+    builder.experimental().SetInterceptorCreators(std::move(counted));
+  }
 
   for (const auto& name : options.services) {
     if (name == "card") {
@@ -266,7 +309,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       o.db_path = (std::filesystem::path(options.data_dir) / "card").string();
       o.id_hash_key = *key;
       o.clock = clock;
-      o.writer.sync = options.sync_writes;
+      o.writer = writer(name);
       o.cache_bytes = static_cast<size_t>(options.cache_bytes);
       auto svc = card::CardService::Open(o);
       if (!svc.ok()) return svc.status();
@@ -277,7 +320,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       o.gate = gate;
       o.db_path = (std::filesystem::path(options.data_dir) / "auth").string();
       o.clock = clock;
-      o.writer.sync = options.sync_writes;
+      o.writer = writer(name);
       auto svc = auth::AuthService::Open(o);
       if (!svc.ok()) return svc.status();
       auto token = (*svc)->Bootstrap();
@@ -290,7 +333,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       o.gate = gate;
       o.db_path = (std::filesystem::path(options.data_dir) / "merchant").string();
       o.clock = clock;
-      o.writer.sync = options.sync_writes;
+      o.writer = writer(name);
       auto svc = merchant::MerchantService::Open(o);
       if (!svc.ok()) return svc.status();
       parts.merchant = std::move(*svc);
@@ -300,7 +343,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       o.gate = gate;
       o.db_path = (std::filesystem::path(options.data_dir) / "promotion").string();
       o.clock = clock;
-      o.writer.sync = options.sync_writes;
+      o.writer = writer(name);
       auto svc = promotion::PromotionService::Open(o);
       if (!svc.ok()) return svc.status();
       parts.promotion = std::move(*svc);
@@ -310,7 +353,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       o.gate = gate;
       o.db_path = (std::filesystem::path(options.data_dir) / "checkout").string();
       o.clock = clock;
-      o.writer.sync = options.sync_writes;
+      o.writer = writer(name);
       o.authorization_ttl = options.authorization_ttl;
       o.at_step = at_step;
       auto svc = checkout::CheckoutService::Open(o);
@@ -322,7 +365,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       o.gate = gate;
       o.db_path = (std::filesystem::path(options.data_dir) / "settlement").string();
       o.clock = clock;
-      o.writer.sync = options.sync_writes;
+      o.writer = writer(name);
       o.day_cutoff = options.day_cutoff;
       o.at_step = at_step;
       auto svc = settlement::SettlementService::Open(o);
@@ -334,31 +377,20 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
           absl::StrCat("unknown service '", name, "'; this build has: ", kServiceList));
     }
   }
+  // Each database, by service: backed up by the admin service, its figures in the metrics.
+  std::map<std::string, const storage::Db*> databases;
+  if (parts.auth) databases["auth"] = &parts.auth->db();
+  if (parts.card) databases["card"] = &parts.card->db();
+  if (parts.merchant) databases["merchant"] = &parts.merchant->db();
+  if (parts.promotion) databases["promotion"] = &parts.promotion->db();
+  if (parts.checkout) databases["checkout"] = &parts.checkout->db();
+  if (parts.settlement) databases["settlement"] = &parts.settlement->db();
   std::map<std::string, AdminService::CheckpointFn> dbs;
-  if (parts.card) {
-    card::CardService* card = parts.card.get();
-    dbs["card"] = [card](const std::string& dir) { return card->Checkpoint(dir); };
+  for (const auto& [name, db] : databases) {
+    dbs[name] = [db](const std::string& dir) { return db->Checkpoint(dir); };
+    parts.metrics->AddDatabase(name, db);
   }
-  if (parts.auth) {
-    auth::AuthService* a = parts.auth.get();
-    dbs["auth"] = [a](const std::string& dir) { return a->Checkpoint(dir); };
-  }
-  if (parts.merchant) {
-    merchant::MerchantService* m = parts.merchant.get();
-    dbs["merchant"] = [m](const std::string& dir) { return m->Checkpoint(dir); };
-  }
-  if (parts.promotion) {
-    promotion::PromotionService* p = parts.promotion.get();
-    dbs["promotion"] = [p](const std::string& dir) { return p->Checkpoint(dir); };
-  }
-  if (parts.checkout) {
-    checkout::CheckoutService* c = parts.checkout.get();
-    dbs["checkout"] = [c](const std::string& dir) { return c->Checkpoint(dir); };
-  }
-  if (parts.settlement) {
-    settlement::SettlementService* s = parts.settlement.get();
-    dbs["settlement"] = [s](const std::string& dir) { return s->Checkpoint(dir); };
-  }
+  if (parts.promotion) AddPromotionFigures(*parts.promotion, *parts.metrics);
   parts.admin =
       std::make_unique<AdminService>(options.data_dir, secrets, clock, std::move(dbs), gate);
   builder.RegisterService(parts.admin.get());
@@ -368,6 +400,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
                                                "; is the port in use or the address wrong?"));
   }
   server->port_ = port;
+  if (!options.metrics_listen.empty()) {
+    auto metrics_port = parts.metrics->Serve(options.metrics_listen);
+    if (!metrics_port.ok()) return metrics_port.status();
+    server->metrics_port_ = *metrics_port;
+  }
   // Services reach each other through gRPC: in this process, or at the peer's address.
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
   for (const auto& name : kServiceNames) {
@@ -433,6 +470,7 @@ bool Server::WaitSettled(absl::Duration timeout) {
 void Server::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
+  parts_->metrics->Stop();  // no scrape reads a database being closed
   if (parts_->checkout) {
     // What was confirmed reaches the ledger before the stop, if it can within the grace.
     if (!parts_->checkout->Drain(grace)) {
@@ -484,6 +522,11 @@ int ServeUntilSignalled(const ServerOptions& options, absl::Duration grace,
   }
   std::cout << "listening on " << options.listen.substr(0, options.listen.rfind(':')) << ":"
             << (*server)->port() << std::endl;
+  if ((*server)->metrics_port() != 0) {
+    std::cout << "metrics on http://"
+              << options.metrics_listen.substr(0, options.metrics_listen.rfind(':')) << ":"
+              << (*server)->metrics_port() << "/metrics" << std::endl;
+  }
   signals.async_wait([&](const asio::error_code& ec, int signo) {
     if (ec) return;
     Log(LogLevel::kInfo, "server.stopping", {{"signal", std::to_string(signo)}});

@@ -48,6 +48,8 @@ struct ServerOptions {
   absl::Duration authorization_ttl = absl::Minutes(10);
   // When each business day ends, a time of day in Asia/Shanghai (24h: midnight).
   absl::Duration day_cutoff = absl::Hours(24);
+  // Where Prometheus scrapes /metrics (HOST:PORT; port 0 picks one); empty: no metrics port.
+  std::string metrics_listen;
   // Test hook: the process ends at once (no flush, no sync: a crash) when a checkout or a day's
   // close reaches this step, e.g. "confirm.committed" (checkout_service.h, settlement_service.h).
   std::string crash_at;
@@ -59,6 +61,7 @@ class Server {
   ~Server();
 
   int port() const { return port_; }
+  int metrics_port() const { return metrics_port_; }  // 0 without metrics_listen
   // The first installation-admin token, when this start created the installation; else empty.
   const std::string& bootstrap_token() const { return bootstrap_token_; }
   std::shared_ptr<grpc::Channel> InProcessChannel();
@@ -79,6 +82,7 @@ class Server {
   Server() = default;
   std::unique_ptr<Parts> parts_;
   int port_ = 0;
+  int metrics_port_ = 0;
   std::string bootstrap_token_;
   bool shut_down_ = false;
 };

@@ -27,6 +27,7 @@ for s in card merchant promotion checkout settlement; do
   done
   # Its example options are ones the binary takes: it starts on them (here on 127.0.0.1).
   "$BUILD/services/$s/perks-$s" --config "$DEPLOY/systemd/perks-$s.toml" --listen 127.0.0.1:0 \
+    --metrics-listen 127.0.0.1:0 \
     --data-dir "$TMP/data-$s" >"$TMP/out-$s" 2>"$TMP/log-$s" &
   pid=$!
   for _ in $(seq 1 100); do  # polls for the line, up to 10 s

@@ -32,7 +32,7 @@ class AuthService final : public perks::v1::AuthService::CallbackService {
   // returns it; otherwise returns an empty string. The caller prints it once.
   absl::StatusOr<std::string> Bootstrap();
 
-  absl::Status Checkpoint(const std::string& dir) const { return db_->Checkpoint(dir); }
+  const storage::Db& db() const { return *db_; }
   uint64_t LatestWrite() const { return db_->LatestSequence(); }
   absl::Status Close();
   Gate& gate() { return gate_; }

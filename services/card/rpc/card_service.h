@@ -37,7 +37,7 @@ class CardService final : public perks::v1::CardService::CallbackService {
   ~CardService() override;
 
   // An online backup of the service's database into `dir` (which must not exist).
-  absl::Status Checkpoint(const std::string& dir) const { return db_->Checkpoint(dir); }
+  const storage::Db& db() const { return *db_; }
   uint64_t LatestWrite() const { return db_->LatestSequence(); }
 
   // Finishes queued writes and closes the database. Call after the gRPC server has shut down.

@@ -71,7 +71,7 @@ class CheckoutService final : public perks::v1::CheckoutService::CallbackService
   static absl::StatusOr<std::unique_ptr<CheckoutService>> Open(const CheckoutServiceOptions& o);
   ~CheckoutService() override;
 
-  absl::Status Checkpoint(const std::string& dir) const { return db_->Checkpoint(dir); }
+  const storage::Db& db() const { return *db_; }
   uint64_t LatestWrite() const { return db_->LatestSequence(); }
   // Stops delivering to the settlement service (what is undelivered stays for the next start).
   // Called before the server stops taking calls: a call on an in-process channel whose server

@@ -29,7 +29,7 @@ class MerchantService final : public perks::v1::MerchantService::CallbackService
   static absl::StatusOr<std::unique_ptr<MerchantService>> Open(const MerchantServiceOptions& o);
   ~MerchantService() override;
 
-  absl::Status Checkpoint(const std::string& dir) const { return db_->Checkpoint(dir); }
+  const storage::Db& db() const { return *db_; }
   uint64_t LatestWrite() const { return db_->LatestSequence(); }
   absl::Status Close();
   const MerchantStore& store() const { return store_; }

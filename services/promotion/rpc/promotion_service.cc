@@ -385,6 +385,16 @@ PromotionService::Reactor* PromotionService::GetBudgets(Ctx* ctx,
   });
 }
 
+std::vector<perks::v1::CampaignBudgets> PromotionService::AllBudgets() const {
+  std::vector<perks::v1::CampaignBudgets> out;
+  auto rules = this->rules();
+  for (uint32_t i = 0; i < rules->size(); ++i) {
+    out.push_back(reservations_->Budgets(rules->campaign(i).spec()));
+    out.back().set_campaign_id(rules->campaign(i).id());
+  }
+  return out;
+}
+
 void PromotionService::ConnectCards(std::shared_ptr<grpc::Channel> cards) {
   cards_.Connect(std::move(cards));
 }

@@ -37,7 +37,7 @@ class PromotionService final : public perks::v1::PromotionService::CallbackServi
   static absl::StatusOr<std::unique_ptr<PromotionService>> Open(const PromotionServiceOptions& o);
   ~PromotionService() override;
 
-  absl::Status Checkpoint(const std::string& dir) const { return db_->Checkpoint(dir); }
+  const storage::Db& db() const { return *db_; }
   uint64_t LatestWrite() const { return db_->LatestSequence(); }
   absl::Status Close();
   Gate& gate() { return gate_; }
@@ -46,6 +46,10 @@ class PromotionService final : public perks::v1::PromotionService::CallbackServi
   void ConnectCards(std::shared_ptr<grpc::Channel> cards);
   // The rule set checkouts are evaluated against now.
   std::shared_ptr<const RuleSet> rules() const;
+  // For the metrics: the reservations held now (each awaiting its commit, release or expiry),
+  // and the budgets of every campaign in the rule set.
+  size_t ReservationsPending() const { return reservations_->ExpiriesPending(); }
+  std::vector<perks::v1::CampaignBudgets> AllBudgets() const;
 
   using Ctx = grpc::CallbackServerContext;
   using Reactor = grpc::ServerUnaryReactor;

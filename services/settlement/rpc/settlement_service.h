@@ -45,7 +45,7 @@ class SettlementService final : public perks::v1::SettlementService::CallbackSer
   static absl::StatusOr<std::unique_ptr<SettlementService>> Open(const SettlementServiceOptions& o);
   ~SettlementService() override;
 
-  absl::Status Checkpoint(const std::string& dir) const { return db_->Checkpoint(dir); }
+  const storage::Db& db() const { return *db_; }
   uint64_t LatestWrite() const { return db_->LatestSequence(); }
   // Finishes the work under way and queued writes, then closes the database.
   absl::Status Close();
