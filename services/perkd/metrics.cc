@@ -143,17 +143,30 @@ Metrics::InterceptorFactory() {
 }
 
 void Metrics::Answered(const std::string& full_method, int code, std::chrono::nanoseconds took) {
-  // "/perks.v1.CardService/LookupCard"
-  const size_t slash = full_method.rfind('/');
-  std::string service = slash == std::string::npos || slash == 0 ? std::string("unknown")
-                                                                 : full_method.substr(1, slash - 1);
-  std::string method = slash == std::string::npos ? full_method : full_method.substr(slash + 1);
-  const prometheus::Labels labels = {
-      {"service", std::move(service)},
-      {"method", std::move(method)},
-      {"code", absl::StatusCodeToString(static_cast<absl::StatusCode>(code))}};
-  requests_.Add(labels).Increment();
-  latency_.Add(labels, kSeconds).Observe(Seconds(took));
+  Call call{};
+  {
+    std::shared_lock lock(calls_mu_);
+    if (auto it = calls_.find(std::make_pair(full_method, code)); it != calls_.end()) {
+      call = it->second;
+    }
+  }
+  if (call.count == nullptr) {
+    // "/perks.v1.CardService/LookupCard"
+    const size_t slash = full_method.rfind('/');
+    std::string service = slash == std::string::npos || slash == 0
+                              ? std::string("unknown")
+                              : full_method.substr(1, slash - 1);
+    std::string method = slash == std::string::npos ? full_method : full_method.substr(slash + 1);
+    const prometheus::Labels labels = {
+        {"service", std::move(service)},
+        {"method", std::move(method)},
+        {"code", absl::StatusCodeToString(static_cast<absl::StatusCode>(code))}};
+    call = {&requests_.Add(labels), &latency_.Add(labels, kSeconds)};
+    std::unique_lock lock(calls_mu_);
+    calls_.emplace(std::make_pair(full_method, code), call);
+  }
+  call.count->Increment();
+  call.latency->Observe(Seconds(took));
 }
 
 std::function<void(size_t, bool, std::chrono::nanoseconds)> Metrics::GroupCommits(

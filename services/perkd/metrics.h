@@ -10,7 +10,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -64,6 +66,10 @@ class Metrics {
 
  private:
   class Scraped;
+  struct Call {
+    prometheus::Counter* count;
+    prometheus::Histogram* latency;
+  };
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& latency_;
@@ -71,6 +77,9 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& write_;
   std::shared_ptr<Scraped> scraped_;
   std::unique_ptr<prometheus::Exposer> exposer_;
+  // Each (method, code)'s series, found once: a call then costs a shared lock and two updates.
+  std::shared_mutex calls_mu_;
+  std::map<std::pair<std::string, int>, Call, std::less<>> calls_;
 };
 
 }  // namespace perks
