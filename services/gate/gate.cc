@@ -311,12 +311,38 @@ void Gate::IdentifyTerminal(const TerminalClaim& claim, const std::string& full_
                     });
 }
 
+Gate::Load Gate::load() const {
+  return {in_flight_.load(std::memory_order_relaxed),
+          in_flight_peak_.load(std::memory_order_relaxed), shed_.load(std::memory_order_relaxed)};
+}
+
 grpc::ServerUnaryReactor* Gate::Run(grpc::CallbackServerContext* ctx, std::string_view method,
                                     const google::protobuf::Message& request, Handler handler) {
   auto* reactor = ctx->DefaultReactor();
+  // Admission: a call from outside beyond the bound is refused before any work (a forged
+  // internal header skips only this count; Identify refuses it).
+  const bool counted =
+      options_.in_flight_max > 0 &&
+      ctx->client_metadata().find(kInternalKeyHeader) == ctx->client_metadata().end();
+  if (counted) {
+    const int64_t now = in_flight_.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (now > options_.in_flight_max) {
+      in_flight_.fetch_sub(1, std::memory_order_relaxed);
+      shed_.fetch_add(1, std::memory_order_relaxed);
+      reactor->Finish(grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("the ", ShortName(), " service is at its limit of ", options_.in_flight_max,
+                       " calls at once; send again in a moment")));
+      return reactor;
+    }
+    int64_t peak = in_flight_peak_.load(std::memory_order_relaxed);
+    while (now > peak && !in_flight_peak_.compare_exchange_weak(peak, now)) {
+    }
+  }
   std::string full_method = absl::StrCat("/", service_, "/", std::string(method));
-  auto finish = [this, reactor, method = std::string(method)](const Caller& caller,
-                                                              absl::Status s) {
+  auto finish = [this, reactor, counted, method = std::string(method)](const Caller& caller,
+                                                                       absl::Status s) {
+    if (counted) in_flight_.fetch_sub(1, std::memory_order_relaxed);
     if (!s.ok()) {
       Log(LogLevel::kInfo, absl::StrCat(ShortName(), ".refused"),
           {{"method", method},

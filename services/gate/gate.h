@@ -16,6 +16,8 @@
 #ifndef PERKS_SERVICES_GATE_GATE_H_
 #define PERKS_SERVICES_GATE_GATE_H_
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -44,6 +46,10 @@ struct GateOptions {
   absl::Duration skew_max = absl::Minutes(5);  // a terminal's clock may be this far off
   absl::Duration cache_ttl = absl::Seconds(5);
   size_t cache_entries_max = 200'000;
+  // Calls this service works on at once, from outside (calls from other Perks services are part
+  // of work already admitted, and are not counted); beyond it a call is refused at once with
+  // RESOURCE_EXHAUSTED, so the admitted ones keep their latency. 0: no bound.
+  int in_flight_max = 0;
 };
 
 // Another Perks service this one calls, once connected (until then, stub() is null). Safe to
@@ -93,6 +99,15 @@ class Gate {
                                        perks::v1::ListAuditResponse* resp);
 
   const std::string& service() const { return service_; }
+
+  // Calls from outside being worked on now, the most there have been at once, and how many
+  // were refused for the in_flight_max bound.
+  struct Load {
+    int64_t in_flight = 0;
+    int64_t in_flight_peak = 0;
+    int64_t shed = 0;
+  };
+  Load load() const;
 
   // A client context for calling another Perks service as this one (the internal key), with the
   // deadline every internal call has.
@@ -150,6 +165,7 @@ class Gate {
 
   std::string service_;
   GateOptions options_;
+  std::atomic<int64_t> in_flight_{0}, in_flight_peak_{0}, shed_{0};
   const Policy& policy_;
   NonceWindow nonces_;
 

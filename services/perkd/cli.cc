@@ -34,6 +34,10 @@ int ServerMain(const ServerProgram& program, int argc, char** argv) {
   app.add_option("--max-concurrent-streams", options.concurrent_streams_max,
                  "concurrent calls per connection")
       ->capture_default_str();
+  app.add_option("--max-in-flight", options.in_flight_max,
+                 "calls from outside each service works on at once; more are refused with "
+                 "RESOURCE_EXHAUSTED at once (0: no bound)")
+      ->capture_default_str();
   app.add_option("--shutdown-grace-seconds", grace_s,
                  "how long in-flight calls may take to finish on SIGTERM/SIGINT")
       ->capture_default_str();

@@ -267,6 +267,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   gate.clock = clock;
   gate.internal_key = *internal_key;
   gate.cache_ttl = options.credentials_cache_ttl;
+  gate.in_flight_max = options.in_flight_max;
   auto credentials = ServerCredentials(options);
   if (!credentials.ok()) return credentials.status();
   std::function<void(std::string_view)> at_step;
@@ -420,7 +421,22 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
         parts.promotion ? &parts.promotion->gate() : nullptr,
         parts.checkout ? &parts.checkout->gate() : nullptr,
         parts.settlement ? &parts.settlement->gate() : nullptr, &parts.admin->gate()}) {
-    if (g) g->Connect(channels.at("auth"), channels.at("merchant"));
+    if (!g) continue;
+    g->Connect(channels.at("auth"), channels.at("merchant"));
+    parts.metrics->AddSampler([g](std::vector<Sample>& out) {
+      const Gate::Load load = g->load();
+      const std::map<std::string, std::string> labels = {{"service", g->service()}};
+      out.push_back({"calls_in_flight", "calls from outside a service is working on now", labels,
+                     static_cast<double>(load.in_flight)});
+      out.push_back({"calls_in_flight_peak",
+                     "the most calls from outside a service has worked on "
+                     "at once since it started",
+                     labels, static_cast<double>(load.in_flight_peak)});
+      out.push_back({"calls_shed",
+                     "calls refused with RESOURCE_EXHAUSTED since the start: the "
+                     "service was at its --max-in-flight",
+                     labels, static_cast<double>(load.shed)});
+    });
   }
   // Grants are credited to cards, and activating a card asks for what activation earns.
   if (parts.promotion) parts.promotion->ConnectCards(channels.at("card"));

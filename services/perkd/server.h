@@ -33,9 +33,12 @@ struct ServerOptions {
   // The installation's secrets (secrets/<name>.key); empty: <data_dir>/secrets. Every process of
   // one installation needs the same ones.
   std::string secrets_dir;
-  const Clock* clock = nullptr;              // null: the system clock
-  int message_bytes_max = 4 << 20;           // larger requests get RESOURCE_EXHAUSTED
-  int concurrent_streams_max = 256;          // per connection
+  const Clock* clock = nullptr;      // null: the system clock
+  int message_bytes_max = 4 << 20;   // larger requests get RESOURCE_EXHAUSTED
+  int concurrent_streams_max = 256;  // per connection
+  // Calls from outside each service works on at once; more are refused with RESOURCE_EXHAUSTED
+  // (0: no bound).
+  int in_flight_max = 512;
   bool sync_writes = true;                   // false only in benchmarks that say so
   int64_t cache_bytes = int64_t{256} << 20;  // block cache of each service's database
   // TLS on the listening port when both are set: PEM files of the server's certificate (chain)

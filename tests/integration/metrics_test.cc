@@ -1,14 +1,12 @@
 // A Prometheus scrape of a running server, fetched over HTTP from its metrics port: calls by
 // method and status code with their latency, reservations pending, each campaign's budget used
 // and left, group-commit batch sizes and write latency, RocksDB's figures.
-#include <curl/curl.h>
-
 #include <optional>
-#include <sstream>
 #include <string>
 
 #include "gtest/gtest.h"
 #include "tests/support/bozhou_till_test.h"
+#include "tests/support/scrape.h"
 
 namespace perks::testing {
 namespace {
@@ -17,37 +15,9 @@ class MetricsTest : public BozhouTillTest {
  protected:
   MetricsTest() { options_.metrics_listen = "127.0.0.1:0"; }
 
-  // GET /metrics, as Prometheus does.
-  std::string Scrape() {
-    std::string body;
-    CURL* curl = curl_easy_init();
-    EXPECT_NE(curl, nullptr);
-    const std::string url = absl::StrCat("http://127.0.0.1:", server_->metrics_port(), "/metrics");
-    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
-    curl_easy_setopt(
-        curl, CURLOPT_WRITEFUNCTION, +[](char* data, size_t size, size_t n, void* out) {
-          static_cast<std::string*>(out)->append(data, size * n);
-          return size * n;
-        });
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-    CURLcode rc = curl_easy_perform(curl);
-    long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(curl);
-    EXPECT_EQ(rc, CURLE_OK) << curl_easy_strerror(rc);
-    EXPECT_EQ(status, 200);
-    return body;
-  }
-
-  // The value of the sample written exactly `series` (name{labels in name order}), if any.
+  std::string Scrape() { return testing::Scrape(server_->metrics_port()); }
   static std::optional<double> Value(const std::string& scrape, const std::string& series) {
-    std::istringstream in(scrape);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-    }
-    return std::nullopt;
+    return SeriesValue(scrape, series);
   }
 };
 
@@ -71,9 +41,9 @@ TEST_F(MetricsTest, AScrapeCountsCallsReservationsBudgetsCommitsAndTheDatabases)
   const std::string authorize = R"(method="Authorize",service="perks.v1.CheckoutService")";
   EXPECT_EQ(Value(s, absl::StrCat(R"(perks_grpc_requests_total{code="OK",)", authorize, "}")), 1.0)
       << s;
-  EXPECT_EQ(
-      Value(s, absl::StrCat(R"(perks_grpc_requests_total{code="INVALID_ARGUMENT",)", authorize, "}")),
-      1.0);
+  EXPECT_EQ(Value(s, absl::StrCat(R"(perks_grpc_requests_total{code="INVALID_ARGUMENT",)",
+                                  authorize, "}")),
+            1.0);
   EXPECT_EQ(
       Value(s, absl::StrCat(R"(perks_grpc_request_seconds_count{code="OK",)", authorize, "}")),
       1.0);
