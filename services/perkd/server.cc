@@ -62,9 +62,13 @@ absl::StatusOr<std::string> LoadOrCreateSecret(const std::string& secrets_dir,
     std::ifstream in(file);
     std::string hex;
     in >> hex;
-    if (hex.size() < 32) {
+    // 32 random bytes as hex, as made here or by `openssl rand -hex 32`; a placeholder (the
+    // Kubernetes example's) or a damaged file is not a key.
+    if (hex.size() < 64 || hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
       return absl::DataLossError(absl::StrCat(
-          file.string(), " is damaged; restore it from the latest backup (backups/*/secrets)"));
+          file.string(),
+          " is not a key (64 hex characters): restore it from the latest backup "
+          "(backups/*/secrets), or for a new installation make one with openssl rand -hex 32"));
     }
     return hex;
   };

@@ -7,6 +7,7 @@
 set -euo pipefail
 DEPLOY=$(cd "$1" && pwd)
 BUILD=$(cd "$2" && pwd)
+source "$(dirname "$0")/lib.sh"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 status=0
@@ -26,20 +27,8 @@ for s in card merchant promotion checkout settlement; do
     grep -qF -- "$want" "$unit" || { echo "perks-$s.service lacks '$want'"; status=1; }
   done
   # Its example options are ones the binary takes: it starts on them (here on 127.0.0.1).
-  "$BUILD/services/$s/perks-$s" --config "$DEPLOY/systemd/perks-$s.toml" --listen 127.0.0.1:0 \
-    --metrics-listen 127.0.0.1:0 \
-    --data-dir "$TMP/data-$s" >"$TMP/out-$s" 2>"$TMP/log-$s" &
-  pid=$!
-  for _ in $(seq 1 100); do  # polls for the line, up to 10 s
-    grep -q "^listening on" "$TMP/out-$s" && break
-    kill -0 $pid 2>/dev/null || break
-    sleep 0.1
-  done
-  if ! grep -q "^listening on" "$TMP/out-$s"; then
-    echo "perks-$s does not start with perks-$s.toml:"; cat "$TMP/log-$s"; status=1
-  fi
-  kill -TERM $pid 2>/dev/null || true
-  wait $pid || { echo "perks-$s did not stop cleanly"; status=1; }
+  starts_on_config "$BUILD/services/$s/perks-$s" "$DEPLOY/systemd/perks-$s.toml" "$TMP/$s" ||
+    status=1
 done
 [[ $status == 0 ]] && echo "the five units verify"
 exit $status
