@@ -1,7 +1,8 @@
 // The five services as five processes, started by perks-launch: a checkout goes through all of
-// them over gRPC and reaches the ledger; kill -9 of a random service, again and again while
-// tills check out (PERKS_LAUNCH_CRASH_CYCLES, default 20, within PERKS_LAUNCH_CRASH_SECONDS),
-// loses no acknowledged checkout, counts none twice and overspends no budget.
+// them over gRPC and reaches the ledger, and each process's online backup restores it; kill -9 of a
+// random service, again and again while tills check out (PERKS_LAUNCH_CRASH_CYCLES, default 20,
+// within PERKS_LAUNCH_CRASH_SECONDS), loses no acknowledged checkout, counts none twice and
+// overspends no budget.
 //
 // The installation (the Bozhou programs, a supermarket and its till, member cards) is set up
 // in-process by BozhouTillTest; its databases are then moved into the layout of five processes,
@@ -10,6 +11,7 @@
 #include <random>
 
 #include "gtest/gtest.h"
+#include "perks/v1/admin.grpc.pb.h"
 #include "storage/test_dir.h"
 #include "tests/support/bozhou_till_test.h"
 #include "tests/support/checkout_audit.h"
@@ -53,11 +55,24 @@ class LaunchTest : public BozhouTillTest {
     return l.ok() ? std::move(*l) : nullptr;
   }
 
+  // Entries in the Bozhou ledger; it balances.
+  int64_t LedgerEntries(const LaunchedServices& five) {
+    auto settlement =
+        perks::v1::SettlementService::NewStub(tools::MakeChannel(five.AddressOf("settlement")));
+    perks::v1::CheckLedgerRequest req;
+    req.set_tenant_id("bozhou");
+    perks::v1::LedgerCheck check;
+    grpc::Status s = settlement->CheckLedger(As(bozhou_).get(), req, &check);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    EXPECT_TRUE(check.balanced());
+    return check.entries();
+  }
+
   std::string root_;
   storage::TestDir logs_;
 };
 
-TEST_F(LaunchTest, ACheckoutGoesThroughTheFiveProcessesAndReachesTheLedgerOnce) {
+TEST_F(LaunchTest, ACheckoutGoesThroughTheFiveProcessesReachesTheLedgerAndIsRestoredFromBackups) {
   SplitIntoProcesses();
   auto five = Launch();
   ASSERT_NE(five, nullptr);
@@ -79,14 +94,52 @@ TEST_F(LaunchTest, ACheckoutGoesThroughTheFiveProcessesAndReachesTheLedgerOnce) 
 
   five = Launch();
   ASSERT_NE(five, nullptr);
-  auto settlement =
-      perks::v1::SettlementService::NewStub(tools::MakeChannel(five->AddressOf("settlement")));
-  perks::v1::CheckLedgerRequest req;
-  req.set_tenant_id("bozhou");
-  perks::v1::LedgerCheck check;
-  ASSERT_TRUE(settlement->CheckLedger(As(bozhou_).get(), req, &check).ok());
-  EXPECT_TRUE(check.balanced());
-  EXPECT_EQ(check.entries(), 1);
+  EXPECT_EQ(LedgerEntries(*five), 1);
+  // An online backup of every process (as perkctl backup does: each its own databases), then a
+  // second checkout the backups do not hold.
+  std::map<std::string, std::string> backups;  // process -> its backup folder
+  auto endpoints = tools::Endpoints::Parse(five->server());
+  ASSERT_TRUE(endpoints.ok());
+  for (const std::string& address : endpoints->Addresses()) {
+    auto admin = perks::v1::AdminService::NewStub(tools::MakeChannel(address));
+    perks::v1::BackupRequest req;
+    perks::v1::BackupResponse resp;
+    grpc::Status b = admin->Backup(As(admin_token_).get(), req, &resp);
+    ASSERT_TRUE(b.ok()) << address << ": " << b.error_message();
+    const std::string process = fs::path(resp.path()).parent_path().parent_path().filename();
+    backups[process] = resp.path();
+  }
+  EXPECT_EQ(backups.size(), 5u);
+  TillClient later(five->AddressOf("checkout"), till_, "20261203");  // the new ports
+  s = later.Authorize(2, cards_[1], 10000, &out);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_TRUE(later.Confirm(2, &out).ok());
+  EXPECT_EQ(five->Terminate(), 0);
+
+  // Restoring: each process's data directory becomes its backup.
+  for (const auto& [process, backup] : backups) {
+    const fs::path data = fs::path(root_) / process;
+    const fs::path kept = fs::path(root_) / (process + ".restored");
+    fs::rename(backup, kept);
+    fs::remove_all(data);
+    fs::rename(kept, data);
+  }
+  five = Launch();
+  ASSERT_NE(five, nullptr);
+  EXPECT_EQ(LedgerEntries(*five), 1) << "the restored ledger is the backups' one";
+  auto checkouts =
+      perks::v1::CheckoutService::NewStub(tools::MakeChannel(five->AddressOf("checkout")));
+  perks::v1::GetCheckoutRequest get;
+  get.set_checkout_id(till.IdOf(1));
+  Checkout first;
+  EXPECT_TRUE(checkouts->GetCheckout(As(bozhou_).get(), get, &first).ok());
+  get.set_checkout_id(till.IdOf(2));
+  EXPECT_EQ(checkouts->GetCheckout(As(bozhou_).get(), get, &first).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  // The restored processes take checkouts again: the keys came along with the backups.
+  TillClient again(five->AddressOf("checkout"), till_, "20261203");
+  ASSERT_TRUE(again.Authorize(3, cards_[2], 10000, &out).ok());
+  EXPECT_EQ(out.discount_fen(), 3000);
   EXPECT_EQ(five->Terminate(), 0);
 }
 
