@@ -18,14 +18,10 @@
 #include "tests/support/bozhou_till_test.h"
 #include "tests/support/checkout_audit.h"
 #include "tests/support/child_server.h"
+#include "tests/support/env_or.h"
 
 namespace perks::testing {
 namespace {
-
-int64_t EnvOr(const char* name, int64_t fallback) {
-  const char* v = std::getenv(name);
-  return v ? std::atoll(v) : fallback;
-}
 
 class CheckoutCrashTest : public BozhouTillTest {
  protected:

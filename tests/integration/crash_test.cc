@@ -11,6 +11,7 @@
 #include "perks/v1/card.grpc.pb.h"
 #include "storage/test_dir.h"
 #include "tests/support/child_server.h"
+#include "tests/support/env_or.h"
 #include "tools/common/client.h"
 #include "tools/common/importer.h"
 #include "tools/common/member_gen.h"
@@ -18,10 +19,7 @@
 namespace perks {
 namespace {
 
-int64_t EnvOr(const char* name, int64_t fallback) {
-  const char* v = std::getenv(name);
-  return v ? std::atoll(v) : fallback;
-}
+using testing::EnvOr;
 
 TEST(CrashTest, KillDuringImportThenReimportGivesEveryMemberAndCardExactlyOnce) {
   const int64_t cycles = EnvOr("PERKS_CRASH_CYCLES", 10);

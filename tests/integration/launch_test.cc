@@ -15,17 +15,13 @@
 #include "storage/test_dir.h"
 #include "tests/support/bozhou_till_test.h"
 #include "tests/support/checkout_audit.h"
+#include "tests/support/env_or.h"
 #include "tests/support/launched_services.h"
 
 namespace perks::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-int64_t EnvOr(const char* name, int64_t fallback) {
-  const char* v = std::getenv(name);
-  return v ? std::atoll(v) : fallback;
-}
 
 class LaunchTest : public BozhouTillTest {
  protected:
