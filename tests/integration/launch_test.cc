@@ -96,7 +96,7 @@ TEST_F(LaunchTest, ACheckoutGoesThroughTheFiveProcessesReachesTheLedgerAndIsRest
   std::map<std::string, std::string> backups;  // process -> its backup folder
   auto endpoints = tools::Endpoints::Parse(five->server());
   ASSERT_TRUE(endpoints.ok());
-  for (const std::string& address : endpoints->Addresses()) {
+  for (const std::string& address : endpoints->AddressesCallersFirst()) {
     auto admin = perks::v1::AdminService::NewStub(tools::MakeChannel(address));
     perks::v1::BackupRequest req;
     perks::v1::BackupResponse resp;

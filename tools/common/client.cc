@@ -114,6 +114,20 @@ std::vector<std::string> Endpoints::Addresses() const {
   return out;
 }
 
+std::vector<std::string> Endpoints::AddressesCallersFirst() const {
+  std::vector<std::string> out;
+  for (const char* service : {"checkout", "card", "promotion", "settlement", "merchant", "auth"}) {
+    auto address = Of(service);
+    if (address.ok() && std::find(out.begin(), out.end(), *address) == out.end()) {
+      out.push_back(*address);
+    }
+  }
+  for (const auto& a : Addresses()) {
+    if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+  }
+  return out;
+}
+
 std::unique_ptr<grpc::ClientContext> MakeContext(absl::Duration timeout, const std::string& token) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));

@@ -33,6 +33,13 @@ class Endpoints {
   absl::StatusOr<std::string> Of(std::string_view service) const;
   // Every distinct address (one per process), in order.
   std::vector<std::string> Addresses() const;
+  // The same, each service's callers before the services they call: checkout, card, promotion,
+  // settlement, merchant and auth. Online backups taken in this order never restore a caller
+  // that believes in an effect its callee lacks: whatever a caller had recorded as done when it
+  // was copied, the later copy of the service it called holds too, and a step it had only begun
+  // is finished once by its request id. (The callee may hold effects of calls made after the
+  // caller's copy: deploy/README.md, "Backups".)
+  std::vector<std::string> AddressesCallersFirst() const;
   const std::string& spec() const { return spec_; }
 
  private:

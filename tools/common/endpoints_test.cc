@@ -14,13 +14,23 @@ TEST(EndpointsTest, OneAddressAnswersForEveryService) {
 }
 
 TEST(EndpointsTest, EachServiceAtItsOwnAddressAndEachProcessListedOnce) {
-  auto e = Endpoints::Parse(
-      "auth=h:2, card=h:1,merchant=h:2,promotion=h:3,checkout=h:4,settlement=h:5");
+  auto e =
+      Endpoints::Parse("auth=h:2, card=h:1,merchant=h:2,promotion=h:3,checkout=h:4,settlement=h:5");
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_EQ(*e->Of("card"), "h:1");
   EXPECT_EQ(*e->Of("auth"), "h:2");
   EXPECT_EQ(*e->Of("checkout"), "h:4");
   EXPECT_EQ(e->Addresses(), (std::vector<std::string>{"h:2", "h:1", "h:4", "h:3", "h:5"}));
+}
+
+TEST(EndpointsTest, BackupsGoToCallersBeforeTheServicesTheyCall) {
+  auto e =
+      Endpoints::Parse("auth=h:2,card=h:1,merchant=h:2,promotion=h:3,checkout=h:4,settlement=h:5");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->AddressesCallersFirst(),
+            (std::vector<std::string>{"h:4", "h:1", "h:3", "h:5", "h:2"}));
+  auto one = Endpoints::Parse("h:9");
+  EXPECT_EQ(one->AddressesCallersFirst(), std::vector<std::string>{"h:9"});
 }
 
 TEST(EndpointsTest, ABareAddressAnswersForTheServicesNotNamed) {

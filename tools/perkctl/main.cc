@@ -92,8 +92,9 @@ void AddBackup(CLI::App& app, Ctl& ctl) {
   auto label = std::make_shared<std::string>();
   cmd->add_option("--label", *label, "appended to the backup folder's name");
   cmd->callback([&ctl, label] {
-    // Each process checkpoints the databases of the services it runs.
-    for (const auto& address : ctl.endpoints().Addresses()) {
+    // Each process checkpoints the databases of the services it runs, callers first (so the
+    // copies restore to a state each caller's recovery finishes).
+    for (const auto& address : ctl.endpoints().AddressesCallersFirst()) {
       auto stub = v1::AdminService::NewStub(ctl.ChannelTo(address));
       v1::BackupRequest req;
       req.set_label(*label);
