@@ -271,7 +271,9 @@ class Launcher {
 
   void Exited(Child& c, int status) {
     if (stopping_) {
-      if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+      // Killed by the SIGTERM it was sent, before it could catch it: it was still starting.
+      const bool our_term = WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM;
+      if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && !our_term) {
         std::cout << "[launch] " << c.name << " " << Describe(status) << " while stopping\n";
         if (exit_code_ == 0) exit_code_ = 1;
       }
