@@ -15,6 +15,7 @@
 // installation's first admin token) is echoed here, prefixed with its name. Its pid is in
 // <data-dir>/run/<service>.pid.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -125,6 +126,16 @@ std::vector<int> FreePorts(const std::string& host, int count) {
   return ports;
 }
 
+// A channel for the health checks: it tries to connect again every 100-250 ms, not after gRPC's
+// default backoff (growing to 2 minutes), so a service that starts late is seen at once.
+std::shared_ptr<grpc::Channel> HealthChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 250);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
 void WriteFile(const fs::path& file, const std::string& content) {
   const fs::path tmp = file.string() + ".tmp";
   {
@@ -147,17 +158,16 @@ class Launcher {
   }
 
   int Run() {
-    signals_.async_wait([this](const asio::error_code& ec, int signo) {
-      if (ec) return;
-      std::cout << "[launch] " << strsignal(signo) << ": stopping the services\n" << std::flush;
-      Stop(0);
-    });
+    WaitSignal();
     WaitChild();
     std::cout << "[launch] starting " << children_.size() << " services on " << o_.host
               << ", data in " << o_.data_dir << "\n"
               << std::flush;
     began_ = SteadyClock::now();
-    for (auto& c : children_) Spawn(*c);
+    for (auto& c : children_) {
+      if (stopping_) break;  // one could not be started: the others are not either
+      Spawn(*c);
+    }
     PollReady();
     io_.run();
     return exit_code_;
@@ -200,23 +210,28 @@ class Launcher {
       Stop(1);
       return;
     }
-    const std::string log = LogOf(c).string();
+    const int log = open(LogOf(c).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    // Made before the fork: the child only calls what is safe between fork and exec.
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
-      // A launcher that dies (even by SIGKILL) takes its services down cleanly with it.
+      // Its own process group: a Ctrl-C at the terminal reaches the launcher only, which stops
+      // the services in order. A launcher that dies (even by SIGKILL) takes them down cleanly.
+      setpgid(0, 0);
       prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (getppid() != parent) _exit(1);  // it died before the line above
       dup2(out[1], STDOUT_FILENO);
-      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0640);
-      if (fd >= 0) dup2(fd, STDERR_FILENO);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
+      if (log >= 0) dup2(log, STDERR_FILENO);
       execv(c.binary.c_str(), argv.data());
       dprintf(STDERR_FILENO, "perks-launch: cannot run %s: %s\n", c.binary.c_str(),
               strerror(errno));
       _exit(127);
     }
     close(out[1]);
+    if (log >= 0) close(log);
     if (pid < 0) {
       close(out[0]);
       std::cerr << "[launch] cannot start " << c.name << ": " << strerror(errno) << "\n";
@@ -242,6 +257,24 @@ class Launcher {
                              std::cout << "[" << c.name << "] " << line << "\n" << std::flush;
                              Echo(c, out, buf);
                            });
+  }
+
+  // SIGINT or SIGTERM stops the services in order; a second one kills what is left.
+  void WaitSignal() {
+    signals_.async_wait([this](const asio::error_code& ec, int signo) {
+      if (ec) return;
+      if (stopping_) {
+        std::cout << "[launch] " << strsignal(signo) << " again: killing what is left\n"
+                  << std::flush;
+        for (auto& c : children_) {
+          if (c->pid > 0) kill(c->pid, SIGKILL);
+        }
+      } else {
+        std::cout << "[launch] " << strsignal(signo) << ": stopping the services\n" << std::flush;
+        Stop(0);
+      }
+      WaitSignal();
+    });
   }
 
   void WaitChild() {
@@ -312,7 +345,7 @@ class Launcher {
     int ready = 0;
     for (auto& c : children_) {
       if (!c->ready && c->pid > 0) {
-        if (!c->channel) c->channel = perks::tools::MakeChannel(c->address(o_.host));
+        if (!c->channel) c->channel = HealthChannel(c->address(o_.host));
         bool serving = true;
         for (const auto& s : c->serves) {
           std::string name = s;
@@ -380,7 +413,13 @@ class Launcher {
     stopping_ = true;
     ready_timer_.cancel();
     for (auto& c : children_) c->restart_timer.cancel();
-    kill_timer_.expires_after(std::chrono::seconds(2 * o_.grace_s + 5));
+    // Checkout may take its grace to deliver its outbox and its grace again to finish calls.
+    ArmKillTimer(std::chrono::seconds(2 * o_.grace_s + 5));
+    StopNext();
+  }
+
+  void ArmKillTimer(std::chrono::seconds after) {
+    kill_timer_.expires_after(after);
     kill_timer_.async_wait([this](const asio::error_code& ec) {
       if (ec) return;
       for (auto& c : children_) {
@@ -390,7 +429,6 @@ class Launcher {
         }
       }
     });
-    StopNext();
   }
 
   void StopNext() {
@@ -404,15 +442,18 @@ class Launcher {
         return;  // the others wait for it
       }
     }
-    bool any = false;
+    bool any = false, signalled_now = false;
     for (auto& c : children_) {
       if (!running(*c)) continue;
       any = true;
       if (!c->signalled) {
         c->signalled = true;
+        signalled_now = true;
         kill(c->pid, SIGTERM);
       }
     }
+    // The others get their own time, from when they are told.
+    if (signalled_now) ArmKillTimer(std::chrono::seconds(o_.grace_s + 5));
     if (!any) {
       kill_timer_.cancel();
       signals_.cancel();

@@ -490,7 +490,6 @@ bool Server::WaitSettled(absl::Duration timeout) {
 void Server::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
-  parts_->metrics->Stop();  // no scrape reads a database being closed
   if (parts_->checkout) {
     // What was confirmed reaches the ledger before the stop, if it can within the grace.
     if (!parts_->checkout->Drain(grace)) {
@@ -507,6 +506,7 @@ void Server::Shutdown(absl::Duration grace) {
     parts_->grpc_server->Shutdown(deadline);
     parts_->grpc_server->Wait();
   }
+  parts_->metrics->Stop();  // scraped until the calls are done; none reads a closing database
   // Each service drains its writer and syncs and closes its own database.
   for (absl::Status s : {parts_->checkout ? parts_->checkout->Close() : absl::OkStatus(),
                          parts_->settlement ? parts_->settlement->Close() : absl::OkStatus(),

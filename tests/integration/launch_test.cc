@@ -167,12 +167,17 @@ TEST_F(LaunchTest,
     // The kill falls at a random moment of the load: this wait picks the moment, it does not
     // stand in for any synchronization.
     std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 400));
+    // (EXPECT and break, not ASSERT: the tills must be stopped and joined whatever happens.)
     const pid_t pid = five->PidOf(victim);
-    ASSERT_GT(pid, 0) << victim << " is not running";
-    ASSERT_EQ(kill(pid, SIGKILL), 0);
+    if (pid <= 0 || kill(pid, SIGKILL) != 0) {
+      ADD_FAILURE() << victim << " is not running";
+      break;
+    }
     ++killed[victim];
-    ASSERT_TRUE(five->WaitServing(victim, pid, absl::Seconds(60)))
-        << "the launcher did not bring " << victim << " back";
+    if (!five->WaitServing(victim, pid, absl::Seconds(60))) {
+      ADD_FAILURE() << "the launcher did not bring " << victim << " back";
+      break;
+    }
   }
   stop.store(true);
   for (auto& t : tills) t.join();

@@ -64,8 +64,14 @@ absl::StatusOr<Endpoints> Endpoints::Parse(std::string_view spec) {
        absl::StrSplit(absl::string_view(spec.data(), spec.size()), ',', absl::SkipWhitespace())) {
     entry = absl::StripAsciiWhitespace(entry);
     auto eq = entry.find('=');
-    absl::string_view name = eq == absl::string_view::npos ? "" : entry.substr(0, eq);
-    absl::string_view address = eq == absl::string_view::npos ? entry : entry.substr(eq + 1);
+    absl::string_view name =
+        absl::StripAsciiWhitespace(eq == absl::string_view::npos ? "" : entry.substr(0, eq));
+    absl::string_view address =
+        absl::StripAsciiWhitespace(eq == absl::string_view::npos ? entry : entry.substr(eq + 1));
+    if (eq != absl::string_view::npos && name.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "'", entry, "' in --server names no service before '='; write card=HOST:PORT"));
+    }
     if (address.find(':') == absl::string_view::npos) {
       return absl::InvalidArgumentError(absl::StrCat(
           "'", entry, "' in --server is not HOST:PORT or SERVICE=HOST:PORT (e.g. 127.0.0.1:7400, ",

@@ -33,6 +33,13 @@ TEST(EndpointsTest, BackupsGoToCallersBeforeTheServicesTheyCall) {
   EXPECT_EQ(one->AddressesCallersFirst(), std::vector<std::string>{"h:9"});
 }
 
+TEST(EndpointsTest, SpacesAroundNamesAndAddressesAreIgnored) {
+  auto e = Endpoints::Parse(" card = h:1 , checkout=h:4 ");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(*e->Of("card"), "h:1");
+  EXPECT_EQ(*e->Of("checkout"), "h:4");
+}
+
 TEST(EndpointsTest, ABareAddressAnswersForTheServicesNotNamed) {
   auto e = Endpoints::Parse("checkout=h:4,h:9");
   ASSERT_TRUE(e.ok()) << e.status();
@@ -49,7 +56,8 @@ TEST(EndpointsTest, AServiceNobodyNamedIsNotFoundWithTheFix) {
 }
 
 TEST(EndpointsTest, MalformedSpecsAreRefusedSayingWhy) {
-  for (const char* bad : {"", "card", "cards=h:1", "card=h:1,card=h:2", "h:1,h:2", "card=h"}) {
+  for (const char* bad :
+       {"", "card", "cards=h:1", "card=h:1,card=h:2", "h:1,h:2", "card=h", "=h:1"}) {
     auto e = Endpoints::Parse(bad);
     EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument) << bad;
   }
