@@ -348,10 +348,8 @@ class Launcher {
         if (!c->channel) c->channel = HealthChannel(c->address(o_.host));
         bool serving = true;
         for (const auto& s : c->serves) {
-          std::string name = s;
-          name[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[0])));
-          auto status = perks::tools::CheckHealth(
-              c->channel, absl::StrCat("perks.v1.", name, "Service"), absl::Milliseconds(250));
+          auto status = perks::tools::CheckHealth(c->channel, perks::tools::HealthServiceName(s),
+                                                  absl::Milliseconds(250));
           serving = serving && status.ok() && *status == "SERVING";
         }
         if (serving) {

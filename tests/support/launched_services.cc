@@ -59,6 +59,9 @@ absl::StatusOr<std::unique_ptr<LaunchedServices>> LaunchedServices::Start(
     }
     if (line.rfind(kClients, 0) == 0) {
       l->server_ = line.substr(kClients.size());
+      auto endpoints = tools::Endpoints::Parse(l->server_);
+      if (!endpoints.ok()) return endpoints.status();
+      l->endpoints_ = *std::move(endpoints);
       break;
     }
     if (n != 1) {
@@ -79,9 +82,7 @@ absl::StatusOr<std::unique_ptr<LaunchedServices>> LaunchedServices::Start(
 }
 
 std::string LaunchedServices::AddressOf(const std::string& service) const {
-  auto e = tools::Endpoints::Parse(server_);
-  if (!e.ok()) return "";
-  auto a = e->Of(service);
+  auto a = endpoints_.Of(service);
   return a.ok() ? *a : "";
 }
 
@@ -96,13 +97,11 @@ bool LaunchedServices::WaitServing(const std::string& service, pid_t not_pid,
                                    absl::Duration timeout) const {
   const absl::Time until = absl::Now() + timeout;
   auto channel = tools::MakeChannel(AddressOf(service));
-  std::string name = service;
-  name[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[0])));
+  const std::string name = tools::HealthServiceName(service);
   while (absl::Now() < until) {
     const pid_t pid = PidOf(service);
     if (pid > 0 && pid != not_pid) {
-      auto status =
-          tools::CheckHealth(channel, absl::StrCat("perks.v1.", name, "Service"), absl::Seconds(1));
+      auto status = tools::CheckHealth(channel, name, absl::Seconds(1));
       if (status.ok() && *status == "SERVING") return true;
     }
     absl::SleepFor(absl::Milliseconds(50));  // polls a condition, bounded by `timeout`

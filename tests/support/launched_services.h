@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tools/common/client.h"
 
 namespace perks::testing {
 
@@ -46,6 +47,7 @@ class LaunchedServices {
 
   pid_t pid_ = -1;
   std::string data_dir_, server_, bootstrap_token_;
+  tools::Endpoints endpoints_;  // server_, parsed once
   int out_fd_ = -1;
   std::thread drain_;  // copies what the launcher prints after it is up to the log
 };

@@ -134,6 +134,12 @@ std::vector<std::string> Endpoints::AddressesCallersFirst() const {
   return out;
 }
 
+std::string HealthServiceName(const std::string& service) {
+  std::string name = service;
+  if (!name.empty()) name[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[0])));
+  return absl::StrCat("perks.v1.", name, "Service");
+}
+
 std::unique_ptr<grpc::ClientContext> MakeContext(absl::Duration timeout, const std::string& token) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));

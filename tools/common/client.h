@@ -83,6 +83,9 @@ bool Retryable(const grpc::Status& status);
 
 // Asks the standard gRPC health service (grpc.health.v1.Health/Check) about `service` ("" for
 // the whole server). Returns the serving status name: SERVING, NOT_SERVING, SERVICE_UNKNOWN, ...
+// The name a Perks service answers its health check under: "card" -> "perks.v1.CardService".
+std::string HealthServiceName(const std::string& service);
+
 absl::StatusOr<std::string> CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
                                         const std::string& service, absl::Duration timeout);
 
