@@ -42,13 +42,6 @@ std::unique_ptr<grpc::ClientContext> InternalContext(const std::string& key) {
   return ctx;
 }
 
-template <typename V>
-void Remember(absl::flat_hash_map<std::string, V>& cache, size_t max, const std::string& key,
-              V value) {
-  if (cache.size() >= max) cache.clear();  // rare: a burst of distinct callers; refetch later
-  cache.insert_or_assign(key, std::move(value));
-}
-
 }  // namespace
 
 std::string ActorName(const Caller& caller) {
@@ -72,7 +65,9 @@ Gate::Gate(std::string service, GateOptions options)
     : service_(std::move(service)),
       options_(std::move(options)),
       policy_(ThePolicy()),
-      nonces_(options_.skew_max * 2) {}
+      nonces_(options_.skew_max * 2),
+      tokens_(options_.cache_ttl, options_.cache_entries_max),
+      terminals_(options_.cache_ttl, options_.cache_entries_max) {}
 
 void Gate::Connect(std::shared_ptr<grpc::Channel> auth, std::shared_ptr<grpc::Channel> merchant) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -186,18 +181,12 @@ void Gate::Identify(grpc::ServerContextBase& ctx, const std::string& full_method
 void Gate::IdentifyBearer(const std::string& bearer, Identified done) {
   if (auto parsed = auth::ParseBearer(bearer); !parsed.ok()) return done(parsed.status());
   absl::Time now = options_.clock->Now();
+  if (auto cached = tokens_.Get(bearer, now)) return done(std::move(cached->value));
   perks::v1::AuthService::Stub* stub;
-  std::optional<Caller> cached;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = tokens_.find(bearer);
-    if (it != tokens_.end() && now - it->second.fetched < options_.cache_ttl) {
-      cached = it->second.value;
-    }
     stub = auth_.get();
   }
-  // Answered outside the lock: the handler runs inside done and may use the gate again.
-  if (cached) return done(*std::move(cached));
   if (!stub) return done(absl::UnavailableError("the server is starting; try again shortly"));
   struct Call {
     std::unique_ptr<grpc::ClientContext> ctx;
@@ -219,10 +208,7 @@ void Gate::IdentifyBearer(const std::string& bearer, Identified done) {
           }
           return (*done)(status);
         }
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          Remember(tokens_, options_.cache_entries_max, bearer, Cached<Caller>{call->resp, now});
-        }
+        tokens_.Put(bearer, call->resp, now);
         (*done)(call->resp);
       });
 }
@@ -267,11 +253,7 @@ void Gate::FetchTerminalKeys(const std::string& terminal_id, KeysDone done) {
         terminal->caller.set_store_id(t.store_id());
         terminal->caller.set_name(t.terminal_id());
         TerminalPtr shared = std::move(terminal);
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          Remember(terminals_, options_.cache_entries_max, terminal_id,
-                   Cached<TerminalPtr>{shared, now});
-        }
+        terminals_.Put(terminal_id, shared, now);
         (*done)(std::move(shared));
       });
 }
@@ -287,15 +269,7 @@ absl::StatusOr<Caller> Gate::VerifyWith(const TerminalClaim& claim, const std::s
 void Gate::IdentifyTerminal(const TerminalClaim& claim, const std::string& full_method,
                             std::string body, Identified done) {
   absl::Time now = options_.clock->Now();
-  std::optional<Cached<TerminalPtr>> cached;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = terminals_.find(claim.terminal_id);
-    if (it != terminals_.end() && now - it->second.fetched < options_.cache_ttl) {
-      cached = it->second;
-    }
-  }
-  if (cached) {
+  if (auto cached = terminals_.Get(claim.terminal_id, now)) {
     auto caller = VerifyWith(claim, full_method, body, *cached->value);
     // A mismatch against keys fetched a while ago is checked once more against fresh ones.
     if (caller.ok() || now - cached->fetched < kRefetchAfter ||

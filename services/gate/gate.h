@@ -34,6 +34,7 @@
 #include "services/common/audit.h"
 #include "services/common/clock.h"
 #include "services/common/terminal_auth.h"
+#include "services/common/ttl_cache.h"
 #include "services/gate/policy.h"
 
 namespace perks {
@@ -157,12 +158,6 @@ class Gate {
   absl::Status Permit(const perks::v1::Caller& caller, std::string_view method) const;
   std::string ShortName() const;  // "card" for perks.v1.CardService, for log events
 
-  template <typename V>
-  struct Cached {
-    V value;
-    absl::Time fetched;
-  };
-
   std::string service_;
   GateOptions options_;
   std::atomic<int64_t> in_flight_{0}, in_flight_peak_{0}, shed_{0};
@@ -172,8 +167,8 @@ class Gate {
   std::mutex mu_;
   std::unique_ptr<perks::v1::AuthService::Stub> auth_;
   std::unique_ptr<perks::v1::MerchantService::Stub> merchant_;
-  absl::flat_hash_map<std::string, Cached<perks::v1::Caller>> tokens_;
-  absl::flat_hash_map<std::string, Cached<TerminalPtr>> terminals_;
+  TtlCache<perks::v1::Caller> tokens_;
+  TtlCache<TerminalPtr> terminals_;
 };
 
 // Who did it, for the records: "<name> (<token id>)", "terminal <id>", or "service".

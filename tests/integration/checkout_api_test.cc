@@ -280,6 +280,33 @@ TEST_F(CheckoutApiTest, BadCheckoutsAreRefusedClearlyAndChangeNothing) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
+// The till's merchant is read once per cache period (the gate's, as for a revoked terminal): a
+// suspended merchant's tills are refused once it has passed, and served again once reinstated.
+TEST_F(CheckoutApiTest, ASuspendedMerchantsTillsAreRefusedOnceTheCachePeriodHasPassed) {
+  Checkout out;
+  ASSERT_TRUE(Authorize(1, cards_[0], 10000, &out).ok());
+  ASSERT_TRUE(Confirm(1, &out).ok());
+  perks::v1::ChangeMerchantStateRequest change;
+  change.set_request_id("suspend-shop");
+  change.set_merchant_id(shop_.merchant_id());
+  change.set_action(perks::v1::MERCHANT_ACTION_SUSPEND);
+  perks::v1::Merchant m;
+  ASSERT_TRUE(merchant_->ChangeMerchantState(As(bozhou_).get(), change, &m).ok());
+  ASSERT_EQ(m.state(), perks::v1::MERCHANT_STATE_SUSPENDED);
+  clock_.Advance(absl::Seconds(6));
+  auto before = Writes();
+  grpc::Status s = Authorize(2, cards_[0], 10000, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("is suspended"));
+  EXPECT_THAT(s.error_message(), HasSubstr(shop_.merchant_id()));
+  EXPECT_EQ(Writes(), before);
+  change.set_request_id("reinstate-shop");
+  change.set_action(perks::v1::MERCHANT_ACTION_REINSTATE);
+  ASSERT_TRUE(merchant_->ChangeMerchantState(As(bozhou_).get(), change, &m).ok());
+  clock_.Advance(absl::Seconds(6));
+  EXPECT_TRUE(Authorize(3, cards_[0], 10000, &out).ok());
+}
+
 // 64 tills of 64 shops at once, each asking for a discount from a bank budget that has room for
 // ten: exactly ten are granted, to the fen, and every till gets an answer.
 class CheckoutBudgetTest : public BozhouTillTest {

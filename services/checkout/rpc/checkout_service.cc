@@ -142,6 +142,7 @@ CheckoutService::CheckoutService(std::unique_ptr<storage::Db> db, const Checkout
       clock_(o.clock),
       options_(o),
       gate_("perks.v1.CheckoutService", o.gate),
+      merchants_seen_(o.gate.cache_ttl, 10'000),
       expiry_(o.clock, [this](std::vector<std::string> ids) { Expire(std::move(ids)); }) {}
 
 CheckoutService::~CheckoutService() { (void)Close(); }
@@ -356,19 +357,36 @@ void CheckoutService::Drive(Record rec, RecordDone done) {
   }
 }
 
+void CheckoutService::WithMerchant(const std::string& merchant_id, MerchantDone done) {
+  const absl::Time now = clock_->Now();
+  if (auto seen = merchants_seen_.Get(merchant_id, now)) return done(std::move(seen->value));
+  auto merchants = merchants_.stub();
+  if (!merchants) {
+    return done(absl::UnavailableError("the checkout service is starting; send again"));
+  }
+  auto call = gate_.NewCall<perks::v1::GetMerchantRequest, perks::v1::Merchant>();
+  call->req.set_merchant_id(merchant_id);
+  merchants->async()->GetMerchant(
+      call->ctx.get(), &call->req, &call->resp,
+      [this, merchants, call, merchant_id, now,
+       done = std::make_shared<MerchantDone>(std::move(done))](grpc::Status s) {
+        if (!s.ok()) return (*done)(FromGrpcStatus(s));
+        auto m = std::make_shared<const perks::v1::Merchant>(std::move(call->resp));
+        merchants_seen_.Put(merchant_id, m, now);
+        (*done)(std::move(m));
+      });
+}
+
 void CheckoutService::MakeBasket(const Caller& till, const perks::v1::CardRef& card,
                                  int64_t amount_fen, BasketDone done) {
   auto cards = cards_.stub();
-  auto merchants = merchants_.stub();
-  if (!cards || !merchants) {
-    return done(absl::UnavailableError("the checkout service is starting; send again"));
-  }
+  if (!cards) return done(absl::UnavailableError("the checkout service is starting; send again"));
   auto lookup = gate_.NewCall<perks::v1::LookupCardRequest, perks::v1::Card>();
   *lookup->req.mutable_card() = card;
   auto shared_done = std::make_shared<BasketDone>(std::move(done));
   cards->async()->LookupCard(
       lookup->ctx.get(), &lookup->req, &lookup->resp,
-      [this, cards, merchants, lookup, till, amount_fen, shared_done](grpc::Status s) {
+      [this, cards, lookup, till, amount_fen, shared_done](grpc::Status s) {
         if (!s.ok()) return (*shared_done)(FromGrpcStatus(s));
         const perks::v1::Card& c = lookup->resp;
         if (c.tenant_id() != till.tenant_id()) {
@@ -376,45 +394,49 @@ void CheckoutService::MakeBasket(const Caller& till, const perks::v1::CardRef& c
               absl::StrCat("no such card in ", till.tenant_id(), "; check the card number")));
         }
         if (absl::Status usable = CardUsable(c); !usable.ok()) return (*shared_done)(usable);
-        auto merchant = gate_.NewCall<perks::v1::GetMerchantRequest, perks::v1::Merchant>();
-        merchant->req.set_merchant_id(till.merchant_id());
-        merchants->async()->GetMerchant(
-            merchant->ctx.get(), &merchant->req, &merchant->resp,
-            [this, merchants, merchant, lookup, till, amount_fen, shared_done](grpc::Status s) {
-              if (!s.ok()) return (*shared_done)(FromGrpcStatus(s));
-              const perks::v1::Card& c = lookup->resp;
-              const perks::v1::Merchant& m = merchant->resp;
-              perks::v1::Basket b;
-              b.set_tenant_id(c.tenant_id());
-              b.set_program_id(c.program_id());
-              b.set_member_id(c.member_id());
-              for (const std::string& tag : c.member_tags()) b.add_member_tags(tag);
-              b.set_merchant_id(till.merchant_id());
-              b.set_store_id(till.store_id());
-              b.set_category(m.profile().category());
-              b.set_region(m.profile().region());
-              for (const perks::v1::Store& store : m.stores()) {
-                if (store.store_id() == till.store_id() && !store.region().empty()) {
-                  b.set_region(store.region());
-                }
-              }
-              b.set_amount_fen(amount_fen);
-              const int64_t now = absl::ToUnixMillis(clock_->Now());
-              b.set_at_unix_ms(now);
-              // The balances the card may pay from here: unexpired, and (vouchers) allowed at
-              // merchants of this category.
-              for (const perks::v1::Balance& balance : c.balances()) {
-                const auto& allowed = balance.allowed_categories();
-                if (balance.amount_fen() <= 0 ||
-                    (balance.expires_at_unix_ms() != 0 && now >= balance.expires_at_unix_ms()) ||
-                    (!allowed.empty() &&
-                     std::find(allowed.begin(), allowed.end(), b.category()) == allowed.end())) {
-                  continue;
-                }
-                (*b.mutable_balances_fen())[balance.name()] = balance.amount_fen();
-              }
-              (*shared_done)(std::make_pair(std::move(b), c));
-            });
+        WithMerchant(till.merchant_id(), [this, lookup, till, amount_fen,
+                                          shared_done](absl::StatusOr<MerchantPtr> merchant) {
+          if (!merchant.ok()) return (*shared_done)(merchant.status());
+          const perks::v1::Card& c = lookup->resp;
+          const perks::v1::Merchant& m = **merchant;
+          if (m.state() == perks::v1::MERCHANT_STATE_SUSPENDED ||
+              m.state() == perks::v1::MERCHANT_STATE_TERMINATED) {
+            return (*shared_done)(absl::FailedPreconditionError(absl::StrCat(
+                "merchant ", m.merchant_id(), " is ",
+                m.state() == perks::v1::MERCHANT_STATE_SUSPENDED ? "suspended" : "terminated",
+                ": its tills cannot take member cards until the union reinstates it")));
+          }
+          perks::v1::Basket b;
+          b.set_tenant_id(c.tenant_id());
+          b.set_program_id(c.program_id());
+          b.set_member_id(c.member_id());
+          for (const std::string& tag : c.member_tags()) b.add_member_tags(tag);
+          b.set_merchant_id(till.merchant_id());
+          b.set_store_id(till.store_id());
+          b.set_category(m.profile().category());
+          b.set_region(m.profile().region());
+          for (const perks::v1::Store& store : m.stores()) {
+            if (store.store_id() == till.store_id() && !store.region().empty()) {
+              b.set_region(store.region());
+            }
+          }
+          b.set_amount_fen(amount_fen);
+          const int64_t now = absl::ToUnixMillis(clock_->Now());
+          b.set_at_unix_ms(now);
+          // The balances the card may pay from here: unexpired, and (vouchers) allowed at
+          // merchants of this category.
+          for (const perks::v1::Balance& balance : c.balances()) {
+            const auto& allowed = balance.allowed_categories();
+            if (balance.amount_fen() <= 0 ||
+                (balance.expires_at_unix_ms() != 0 && now >= balance.expires_at_unix_ms()) ||
+                (!allowed.empty() &&
+                 std::find(allowed.begin(), allowed.end(), b.category()) == allowed.end())) {
+              continue;
+            }
+            (*b.mutable_balances_fen())[balance.name()] = balance.amount_fen();
+          }
+          (*shared_done)(std::make_pair(std::move(b), c));
+        });
       });
 }
 

@@ -42,6 +42,7 @@
 #include "services/common/clock.h"
 #include "services/common/expiry_queue.h"
 #include "services/common/idempotency.h"
+#include "services/common/ttl_cache.h"
 #include "services/gate/gate.h"
 #include "storage/db.h"
 #include "storage/writer.h"
@@ -172,6 +173,12 @@ class CheckoutService final : public perks::v1::CheckoutService::CallbackService
       absl::AnyInvocable<void(absl::StatusOr<std::pair<perks::v1::Basket, perks::v1::Card>>)>;
   void MakeBasket(const perks::v1::Caller& till, const perks::v1::CardRef& card, int64_t amount_fen,
                   BasketDone done);
+  // The till's merchant as the merchant service last said, asked again after the gate's
+  // cache_ttl (the same delay a revoked terminal has): a checkout needs its category, region and
+  // state, which change seldom, and asking once per checkout was a call per authorization.
+  using MerchantPtr = std::shared_ptr<const perks::v1::Merchant>;
+  using MerchantDone = absl::AnyInvocable<void(absl::StatusOr<MerchantPtr>)>;
+  void WithMerchant(const std::string& merchant_id, MerchantDone done);
 
   // The steps after their record is written; each ends the step and answers with the record.
   void DriveAuthorize(Record rec, RecordDone done);
@@ -196,6 +203,7 @@ class CheckoutService final : public perks::v1::CheckoutService::CallbackService
   Peer<perks::v1::CardService> cards_;
   Peer<perks::v1::MerchantService> merchants_;
   Peer<perks::v1::PromotionService> promotions_;
+  TtlCache<MerchantPtr> merchants_seen_;
 
   mutable std::mutex mu_;
   absl::flat_hash_set<std::string> busy_;
