@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The checkout benchmark: a fresh server (durable writes, its own temp data directory), then
 # perks-loadgen against it: authorize + confirm pairs per second from --terminals tills with
-# p50/p99, and in the same run one durable gRPC write's ceiling on the same server.
+# p50/p99 and the server's CPU per checkout, and in the same run one durable gRPC write's ceiling
+# on the same server.
 # The server is perkd (every service in one process), or with --five the five service
 # processes started by perks-launch. Other arguments go to perks-loadgen, e.g.
 #   ./bench/checkout-bench.sh [--five] --terminals 64 --seconds 20 --json
@@ -28,4 +29,9 @@ done
 ADDR=$(sed -n "s/$READY//p" "$DATA/out")
 [[ -n "$ADDR" ]] || { cat "$DATA/out"; echo "the server did not start in 30 s" >&2; exit 1; }
 (umask 077 && grep -o 'bootstrap admin token.*' "$DATA/out" | sed 's/.*: //' > "$DATA/token")
-"$BIN/tools/loadgen/perks-loadgen" --server "$ADDR" --token-file "$DATA/token" "$@"
+# The server's CPU per checkout is read from /proc: perkd itself, or perks-launch and its services.
+PIDS=(--server-pid "$SERVER")
+if [[ $FIVE == 1 ]]; then
+  for pid in $(pgrep -P "$SERVER"); do PIDS+=(--server-pid "$pid"); done
+fi
+"$BIN/tools/loadgen/perks-loadgen" --server "$ADDR" --token-file "$DATA/token" "${PIDS[@]}" "$@"

@@ -6,14 +6,20 @@
 // a 10%-off campaign funded by the bank and the merchant), as the installation admin whose token
 // it is given. Then each terminal runs authorize + confirm pairs back to back, reversing some of
 // them and sending some requests twice, for --seconds; the figures are of that window.
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -45,6 +51,48 @@ struct Options {
   int attempts_max = 5;
   uint32_t seed = 1;
   bool json = false;
+  std::vector<int> server_pids;  // on this machine: their CPU during the window is reported
+};
+
+// The CPU seconds process `pid` has used (user and system), from /proc; nullopt when unreadable.
+std::optional<double> ProcessCpuSeconds(int pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // After "pid (name) ": state, then 10 more fields, then utime and stime (clock ticks).
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string skip;
+  for (int i = 0; i < 11; ++i) fields >> skip;
+  long long utime = 0, stime = 0;
+  if (!(fields >> utime >> stime)) return std::nullopt;
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double OwnCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return seconds(u.ru_utime) + seconds(u.ru_stime);
+}
+
+// The CPU used by the servers named and by this process, summed: read at the window's start and
+// end.
+struct CpuUse {
+  double servers = 0, own = 0;
+  bool servers_known = true;
+  static CpuUse Now(const std::vector<int>& pids) {
+    CpuUse c;
+    c.own = OwnCpuSeconds();
+    for (int pid : pids) {
+      std::optional<double> s = ProcessCpuSeconds(pid);
+      if (!s) c.servers_known = false;
+      c.servers += s.value_or(0);
+    }
+    return c;
+  }
 };
 
 // Latencies in microseconds, merged from every thread at the end.
@@ -272,6 +320,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 100));
   app.add_option("--seed", o.seed, "for the cards and amounts chosen")->capture_default_str();
   app.add_flag("--json", o.json, "print the figures as one JSON object");
+  app.add_option("--server-pid", o.server_pids,
+                 "the server's process id when it runs on this machine (repeat for each process): "
+                 "its CPU per checkout in the window is reported");
   CLI11_PARSE(app, argc, argv);
 
   auto token = perks::tools::LoadToken(o.token_file);
@@ -349,8 +400,10 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(std::chrono::seconds(1));
   measuring.store(true);
   const auto began = Clock::now();
+  const CpuUse cpu_began = CpuUse::Now(o.server_pids);
   std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
   measuring.store(false);
+  const CpuUse cpu_ended = CpuUse::Now(o.server_pids);
   const double window_s = std::chrono::duration<double>(Clock::now() - began).count();
   stop.store(true);
   for (auto& t : threads) t.join();
@@ -373,6 +426,13 @@ int main(int argc, char** argv) {
     ceiling = MeasureCeiling(channel["card"], *token, *cards, o);
   }
   const double per_s = static_cast<double>(all.confirmed) / window_s;
+  // CPU per confirmed checkout: what its authorize, confirm, and the reversals and repeats around
+  // it cost. Comparable across runs on a noisy machine where checkouts per second are not.
+  const double confirmed = static_cast<double>(std::max<int64_t>(1, all.confirmed));
+  const bool server_cpu =
+      !o.server_pids.empty() && cpu_began.servers_known && cpu_ended.servers_known;
+  const double server_cpu_s = cpu_ended.servers - cpu_began.servers;
+  const double own_cpu_s = cpu_ended.own - cpu_began.own;
   const double ceiling_per_s =
       o.ceiling_seconds > 0 ? static_cast<double>(ceiling.writes) / o.ceiling_seconds : 0;
   if (o.json) {
@@ -386,10 +446,14 @@ int main(int argc, char** argv) {
         "\"confirmed\":%d,\"reversed\":%d,\"repeats\":%d,\"retries\":%d,\"shed\":%d,"
         "\"errors\":{%s},"
         "\"durable_write_per_s\":%.1f,\"durable_write_p50_ms\":%.2f,"
-        "\"durable_write_p99_ms\":%.2f}\n",
+        "\"durable_write_p99_ms\":%.2f,\"server_cpu_ms_per_checkout\":%s,"
+        "\"server_cores\":%s,\"loadgen_cpu_ms_per_checkout\":%.3f,\"loadgen_cores\":%.2f}\n",
         o.terminals, window_s, per_s, all.pair.Ms(0.50), all.pair.Ms(0.99), all.authorize.Ms(0.99),
         all.confirm.Ms(0.99), all.confirmed, all.reversed, all.repeats, all.retries, all.shed,
-        errors, ceiling_per_s, ceiling.latency.Ms(0.50), ceiling.latency.Ms(0.99));
+        errors, ceiling_per_s, ceiling.latency.Ms(0.50), ceiling.latency.Ms(0.99),
+        server_cpu ? absl::StrFormat("%.3f", server_cpu_s * 1000 / confirmed) : "null",
+        server_cpu ? absl::StrFormat("%.2f", server_cpu_s / window_s) : "null",
+        own_cpu_s * 1000 / confirmed, own_cpu_s / window_s);
     return all.confirmed > 0 ? 0 : 1;
   }
   std::cout << absl::StrFormat(
@@ -402,6 +466,15 @@ int main(int argc, char** argv) {
       per_s, window_s, o.terminals, all.pair.Ms(0.50), all.pair.Ms(0.99), all.pair.Ms(1.0),
       all.authorize.Ms(0.50), all.authorize.Ms(0.99), all.confirm.Ms(0.50), all.confirm.Ms(0.99),
       all.confirmed, all.reversed, all.repeats, all.retries, all.shed);
+  std::cout << "  CPU per confirmed checkout: ";
+  if (server_cpu) {
+    std::cout << absl::StrFormat("server %.3f ms (%.2f cores), ", server_cpu_s * 1000 / confirmed,
+                                 server_cpu_s / window_s);
+  } else if (!o.server_pids.empty()) {
+    std::cout << "server unknown (its /proc/PID/stat could not be read), ";
+  }
+  std::cout << absl::StrFormat("this load generator %.3f ms (%.2f cores)\n",
+                               own_cpu_s * 1000 / confirmed, own_cpu_s / window_s);
   for (const auto& [code, n] : all.errors) std::cout << "  refused: " << code << " " << n << "\n";
   if (o.ceiling_seconds > 0) {
     std::cout << absl::StrFormat(
