@@ -8,7 +8,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libasio-dev libgtest-dev libgmock-dev librapidcheck-dev libabsl-dev
   libssl-dev libcli11-dev nlohmann-json3-dev libfccp-dev tzdata libyaml-cpp-dev
-  systemd prometheus-cpp-dev libcurl4-openssl-dev yamllint nodejs
+  systemd prometheus-cpp-dev libcurl4-openssl-dev yamllint nodejs libjemalloc-dev
 )
 # npm checks the Kubernetes manifests (tests/deploy/k8s); a Node.js that brings its own npm
 # needs no other.
