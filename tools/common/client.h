@@ -22,6 +22,9 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const std::string& se
 // A plain channel (tests and benchmarks on 127.0.0.1).
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& server);
 
+// The code's name as the gRPC documentation spells it ("NOT_FOUND"), for what a tool prints.
+std::string StatusCodeName(grpc::StatusCode code);
+
 // Where a client finds each service. `--server` is one address for all of them (perkd:
 // "127.0.0.1:7400"), or one per service as "card=HOST:PORT,merchant=HOST:PORT,…" (the five
 // processes; perks-launch prints this form), where a bare HOST:PORT entry answers for any service

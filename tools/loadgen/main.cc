@@ -120,28 +120,6 @@ struct Tally {
   std::map<std::string, int64_t> errors;  // by gRPC code name
 };
 
-std::string CodeName(grpc::StatusCode code) {
-  static const char* kNames[] = {"OK",
-                                 "CANCELLED",
-                                 "UNKNOWN",
-                                 "INVALID_ARGUMENT",
-                                 "DEADLINE_EXCEEDED",
-                                 "NOT_FOUND",
-                                 "ALREADY_EXISTS",
-                                 "PERMISSION_DENIED",
-                                 "RESOURCE_EXHAUSTED",
-                                 "FAILED_PRECONDITION",
-                                 "ABORTED",
-                                 "OUT_OF_RANGE",
-                                 "UNIMPLEMENTED",
-                                 "INTERNAL",
-                                 "UNAVAILABLE",
-                                 "DATA_LOSS",
-                                 "UNAUTHENTICATED"};
-  int i = static_cast<int>(code);
-  return i >= 0 && i < 17 ? kNames[i] : absl::StrCat("CODE_", i);
-}
-
 // One simulated till: authorize + confirm pairs back to back, one call outstanding at a time,
 // driven by gRPC's callbacks (no thread of its own: 64 blocked threads cost the two cores more
 // than the calls did). Each request is sent until it is answered, as a till does: again on
@@ -235,7 +213,8 @@ class Till {
                          s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)) {
       return Send(step, attempt + 1);
     }
-    if (!s.ok()) ++t_.errors[absl::StrCat(MethodOf(step), " ", CodeName(s.error_code()))];
+    if (!s.ok())
+      ++t_.errors[absl::StrCat(MethodOf(step), " ", perks::tools::StatusCodeName(s.error_code()))];
     switch (step) {
       case Step::kAuthorize:
         if (s.ok() && static_cast<int>(rng_() % 100) < o_.repeat_percent) {

@@ -165,27 +165,7 @@ class Ctl {
     return 0;
   }
 
-  static std::string CodeName(grpc::StatusCode code) {
-    static const char* kNames[] = {"OK",
-                                   "CANCELLED",
-                                   "UNKNOWN",
-                                   "INVALID_ARGUMENT",
-                                   "DEADLINE_EXCEEDED",
-                                   "NOT_FOUND",
-                                   "ALREADY_EXISTS",
-                                   "PERMISSION_DENIED",
-                                   "RESOURCE_EXHAUSTED",
-                                   "FAILED_PRECONDITION",
-                                   "ABORTED",
-                                   "OUT_OF_RANGE",
-                                   "UNIMPLEMENTED",
-                                   "INTERNAL",
-                                   "UNAVAILABLE",
-                                   "DATA_LOSS",
-                                   "UNAUTHENTICATED"};
-    int i = static_cast<int>(code);
-    return i >= 0 && i <= 16 ? kNames[i] : "ERROR";
-  }
+  static std::string CodeName(grpc::StatusCode code) { return StatusCodeName(code); }
 
   Globals* g_;
 
