@@ -81,18 +81,22 @@ double OwnCpuSeconds() {
   return seconds(u.ru_utime) + seconds(u.ru_stime);
 }
 
-// The CPU used by the servers named and by this process, summed: read at the window's start and
-// end.
+// The CPU used by the servers named (summed; nullopt when none is named or one cannot be read)
+// and by this process: read at the window's start and end.
 struct CpuUse {
-  double servers = 0, own = 0;
-  bool servers_known = true;
+  std::optional<double> servers;
+  double own = 0;
   static CpuUse Now(const std::vector<int>& pids) {
     CpuUse c;
     c.own = OwnCpuSeconds();
+    if (!pids.empty()) c.servers = 0;
     for (int pid : pids) {
       std::optional<double> s = ProcessCpuSeconds(pid);
-      if (!s) c.servers_known = false;
-      c.servers += s.value_or(0);
+      if (!s) {
+        c.servers.reset();
+        break;
+      }
+      *c.servers += *s;
     }
     return c;
   }
@@ -475,9 +479,8 @@ int main(int argc, char** argv) {
   // CPU per confirmed checkout: what its authorize, confirm, and the reversals and repeats around
   // it cost. Comparable across runs on a noisy machine where checkouts per second are not.
   const double confirmed = static_cast<double>(std::max<int64_t>(1, all.confirmed));
-  const bool server_cpu =
-      !o.server_pids.empty() && cpu_began.servers_known && cpu_ended.servers_known;
-  const double server_cpu_s = cpu_ended.servers - cpu_began.servers;
+  const bool server_cpu = cpu_began.servers && cpu_ended.servers;
+  const double server_cpu_s = server_cpu ? *cpu_ended.servers - *cpu_began.servers : 0;
   const double own_cpu_s = cpu_ended.own - cpu_began.own;
   const double ceiling_per_s =
       o.ceiling_seconds > 0 ? static_cast<double>(ceiling.writes) / o.ceiling_seconds : 0;
