@@ -15,14 +15,19 @@
 
 namespace perks {
 
+// The handler that answers with `read`.
+inline Gate::Handler ReadHandler(absl::AnyInvocable<absl::Status(const perks::v1::Caller&)> read) {
+  return [read = std::move(read)](const perks::v1::Caller& caller, Gate::Done done) mutable {
+    done(read(caller));
+  };
+}
+
 // Admits the caller of `method`, then answers with `read`.
 inline grpc::ServerUnaryReactor* AdmitAndRead(
     Gate& gate, grpc::CallbackServerContext* ctx, std::string_view method,
     const google::protobuf::Message& req,
     absl::AnyInvocable<absl::Status(const perks::v1::Caller&)> read) {
-  return gate.Run(ctx, method, req,
-                  [read = std::move(read)](const perks::v1::Caller& caller,
-                                           Gate::Done done) mutable { done(read(caller)); });
+  return gate.Run(ctx, method, req, ReadHandler(std::move(read)));
 }
 
 // How a service changes state for an admitted caller. M is the service's Mutation: who (actor)
@@ -70,19 +75,26 @@ void MutateAdmitted(const IdempotencyStore& idempotency, const AuditLog& audit,
       });
 }
 
+// The handler that runs `steps` for `method`'s request `req`, answering into `resp`.
+template <typename M>
+Gate::Handler MutateHandler(const IdempotencyStore& idempotency, const AuditLog& audit,
+                            std::string_view method, const google::protobuf::Message& req,
+                            google::protobuf::Message* resp, MutationSteps<M> steps) {
+  return [&idempotency, &audit, method = std::string(method), &req, resp, steps = std::move(steps)](
+             const perks::v1::Caller& caller, Gate::Done done) mutable {
+    MutateAdmitted(idempotency, audit, caller, method, req, resp, std::move(steps),
+                   std::move(done));
+  };
+}
+
 template <typename M>
 grpc::ServerUnaryReactor* AdmitAndMutate(Gate& gate, const IdempotencyStore& idempotency,
                                          const AuditLog& audit, grpc::CallbackServerContext* ctx,
                                          std::string_view method,
                                          const google::protobuf::Message& req,
                                          google::protobuf::Message* resp, MutationSteps<M> steps) {
-  return gate.Run(
-      ctx, method, req,
-      [&idempotency, &audit, method = std::string(method), &req, resp, steps = std::move(steps)](
-          const perks::v1::Caller& caller, Gate::Done done) mutable {
-        MutateAdmitted(idempotency, audit, caller, method, req, resp, std::move(steps),
-                       std::move(done));
-      });
+  return gate.Run(ctx, method, req,
+                  MutateHandler(idempotency, audit, method, req, resp, std::move(steps)));
 }
 
 }  // namespace perks

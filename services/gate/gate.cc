@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <future>
 #include <optional>
 #include <vector>
@@ -317,13 +318,7 @@ grpc::ServerUnaryReactor* Gate::Run(grpc::CallbackServerContext* ctx, std::strin
   auto finish = [this, reactor, counted, method = std::string(method)](const Caller& caller,
                                                                        absl::Status s) {
     if (counted) in_flight_.fetch_sub(1, std::memory_order_relaxed);
-    if (!s.ok()) {
-      Log(LogLevel::kInfo, absl::StrCat(ShortName(), ".refused"),
-          {{"method", method},
-           {"actor", ActorName(caller)},
-           {"code", absl::StatusCodeToString(s.code())},
-           {"reason", std::string(s.message())}});
-    }
+    if (!s.ok()) LogRefused(method, caller, s);
     reactor->Finish(ToGrpcStatus(s));
   };
   Identify(*ctx, full_method, request,
@@ -335,6 +330,46 @@ grpc::ServerUnaryReactor* Gate::Run(grpc::CallbackServerContext* ctx, std::strin
              handler(who, [finish, who](absl::Status s) { finish(who, std::move(s)); });
            });
   return reactor;
+}
+
+void Gate::LogRefused(std::string_view method, const Caller& caller, const absl::Status& s) const {
+  Log(LogLevel::kInfo, absl::StrCat(ShortName(), ".refused"),
+      {{"method", std::string(method)},
+       {"actor", ActorName(caller)},
+       {"code", absl::StatusCodeToString(s.code())},
+       {"reason", std::string(s.message())}});
+}
+
+void Gate::AddLocal(std::string_view method, MakeHandler make) {
+  std::string full_method = absl::StrCat("/", service_, "/", std::string(method));
+  // A local call is a call from another Perks service: it must be one the policy admits.
+  if (!(policy_.RolesFor(full_method) & RoleBit(perks::v1::ROLE_SERVICE))) {
+    Log(LogLevel::kError, "gate.local_refused", {{"method", full_method}});
+    std::abort();
+  }
+  local_[std::string(method)] = Local{std::move(full_method), std::move(make)};
+}
+
+bool Gate::CallLocally(std::string_view method, const google::protobuf::Message& req,
+                       google::protobuf::Message* resp, Done& done) const {
+  auto it = local_.find(absl::string_view(method.data(), method.size()));
+  if (it == local_.end()) return false;
+  const Local& local = it->second;
+  Caller service;
+  service.set_role(perks::v1::ROLE_SERVICE);
+  service.set_name("service");
+  Handler handler = local.make(req, resp);
+  const auto started = std::chrono::steady_clock::now();
+  handler(service, [this, &local, method = std::string(method), service, started,
+                    done = std::move(done)](absl::Status s) mutable {
+    if (!s.ok()) LogRefused(method, service, s);
+    if (answered_) {
+      answered_(local.full_method, static_cast<int>(s.code()),
+                std::chrono::steady_clock::now() - started);
+    }
+    done(std::move(s));
+  });
+  return true;
 }
 
 absl::StatusOr<Caller> Gate::Admit(grpc::ServerContextBase& ctx, std::string_view method,

@@ -17,15 +17,18 @@
 #define PERKS_SERVICES_GATE_GATE_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/grpcpp.h"
@@ -33,6 +36,7 @@
 #include "perks/v1/merchant.grpc.pb.h"
 #include "services/common/audit.h"
 #include "services/common/clock.h"
+#include "services/common/grpc_status.h"
 #include "services/common/terminal_auth.h"
 #include "services/common/ttl_cache.h"
 #include "services/gate/policy.h"
@@ -51,25 +55,6 @@ struct GateOptions {
   // of work already admitted, and are not counted); beyond it a call is refused at once with
   // RESOURCE_EXHAUSTED, so the admitted ones keep their latency. 0: no bound.
   int in_flight_max = 0;
-};
-
-// Another Perks service this one calls, once connected (until then, stub() is null). Safe to
-// connect while calls are served.
-template <typename Service>
-class Peer {
- public:
-  void Connect(std::shared_ptr<grpc::Channel> channel) {
-    std::lock_guard<std::mutex> lock(mu_);
-    stub_ = Service::NewStub(std::move(channel));
-  }
-  std::shared_ptr<typename Service::Stub> stub() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return stub_;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::shared_ptr<typename Service::Stub> stub_;
 };
 
 class Gate {
@@ -114,8 +99,8 @@ class Gate {
   // deadline every internal call has.
   std::unique_ptr<grpc::ClientContext> InternalCall() const;
 
-  // What an asynchronous call to another Perks service keeps alive until it is answered: its
-  // context (as InternalCall makes it), request and response.
+  // What a call to another Perks service keeps alive until it is answered: its request and
+  // response, and its context when it goes over gRPC (Peer::Call makes that).
   template <typename Req, typename Resp>
   struct Outgoing {
     std::unique_ptr<grpc::ClientContext> ctx;
@@ -123,11 +108,30 @@ class Gate {
     Resp resp;
   };
   template <typename Req, typename Resp>
-  std::shared_ptr<Outgoing<Req, Resp>> NewCall() const {
-    auto call = std::make_shared<Outgoing<Req, Resp>>();
-    call->ctx = InternalCall();
-    return call;
+  static std::shared_ptr<Outgoing<Req, Resp>> NewCall() {
+    return std::make_shared<Outgoing<Req, Resp>>();
   }
+
+  // Methods another Perks service in the same process calls directly (Peer::Call), with no gRPC
+  // call in between: `make` builds the handler the gRPC method runs, for a request and its
+  // answer. Only before serving; only methods the policy lets a service call.
+  template <typename Req, typename Resp>
+  void ServeLocally(std::string_view method, std::function<Handler(const Req*, Resp*)> make) {
+    AddLocal(method, [make = std::move(make)](const google::protobuf::Message& req,
+                                              google::protobuf::Message* resp) {
+      return make(static_cast<const Req*>(&req), static_cast<Resp*>(resp));
+    });
+  }
+  // Runs `method` for another Perks service in this process, as a gRPC call from it would run:
+  // `req` and `resp` must stay alive until `done`, which may run before this returns. False (and
+  // `done` dropped) when `method` is not served locally.
+  bool CallLocally(std::string_view method, const google::protobuf::Message& req,
+                   google::protobuf::Message* resp, Done& done) const;
+  // Told of every local call once answered, as the metrics are told of gRPC calls: its full
+  // method ("/perks.v1.CardService/LookupCard"), its code and how long it took. Before serving.
+  using Answered =
+      std::function<void(const std::string& full_method, int code, std::chrono::nanoseconds)>;
+  void OnLocalAnswer(Answered answered) { answered_ = std::move(answered); }
 
   // Checks, as this service, that every merchant in `merchant_ids` exists in `tenant_id`:
   // INVALID_ARGUMENT naming `field` and the first that does not. Asks the merchant service (one
@@ -136,6 +140,12 @@ class Gate {
                            std::string field, Done done);
 
  private:
+  using MakeHandler =
+      std::function<Handler(const google::protobuf::Message&, google::protobuf::Message*)>;
+  void AddLocal(std::string_view method, MakeHandler make);
+  // Logs a refusal of `method` to `caller` as "<service>.refused".
+  void LogRefused(std::string_view method, const perks::v1::Caller& caller,
+                  const absl::Status& s) const;
   using Identified = absl::AnyInvocable<void(absl::StatusOr<perks::v1::Caller>)>;
   void Identify(grpc::ServerContextBase& ctx, const std::string& full_method,
                 const google::protobuf::Message& request, Identified done);
@@ -169,6 +179,95 @@ class Gate {
   std::unique_ptr<perks::v1::MerchantService::Stub> merchant_;
   TtlCache<perks::v1::Caller> tokens_;
   TtlCache<TerminalPtr> terminals_;
+
+  struct Local {
+    std::string full_method;
+    MakeHandler make;
+  };
+  absl::flat_hash_map<std::string, Local> local_;  // filled before serving, then only read
+  Answered answered_;
+};
+
+// Where another Perks service answers: its gRPC channel and, when it runs in this process, its
+// gate, whose locally served methods are then called directly.
+struct PeerLink {
+  PeerLink() = default;
+  PeerLink(std::shared_ptr<grpc::Channel> channel, Gate* local = nullptr)  // NOLINT: implicit
+      : channel(std::move(channel)), local(local) {}
+  std::shared_ptr<grpc::Channel> channel;
+  Gate* local = nullptr;
+};
+
+// Another Perks service this one calls, once connected. Safe to connect while calls are served.
+template <typename Service>
+class Peer {
+ public:
+  // `self` is the calling service's gate (it makes the internal calls' contexts).
+  explicit Peer(const Gate* self) : self_(self) {}
+
+  void Connect(PeerLink link) {
+    auto stub =
+        link.channel
+            ? std::shared_ptr<typename Service::Stub>(Service::NewStub(std::move(link.channel)))
+            : nullptr;
+    std::lock_guard<std::mutex> lock(mu_);
+    stub_ = std::move(stub);
+    local_ = link.local;
+  }
+  bool connected() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stub_ != nullptr || local_ != nullptr;
+  }
+  // The generated stub, for what Call does not cover; null until connected.
+  std::shared_ptr<typename Service::Stub> stub() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stub_;
+  }
+
+  template <typename Req, typename Resp>
+  using Method = void (Service::Stub::async::*)(grpc::ClientContext*, const Req*, Resp*,
+                                                std::function<void(grpc::Status)>);
+  // Calls `method` (`name`: "LookupCard") with `call`'s request into its response, directly when
+  // the service runs in this process and serves it locally, else over gRPC as this service (the
+  // internal key, the internal calls' deadline). `done` gets the answer; it may run before Call
+  // returns. UNAVAILABLE until connected.
+  template <typename Req, typename Resp>
+  void Call(std::string_view name, std::type_identity_t<Method<Req, Resp>> method,
+            std::shared_ptr<Gate::Outgoing<Req, Resp>> call, Gate::Done done) const {
+    std::shared_ptr<typename Service::Stub> stub;
+    const Gate* local;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stub = stub_;
+      local = local_;
+    }
+    if (local != nullptr) {
+      Gate::Done answered = [call, done = std::move(done)](absl::Status s) mutable {
+        done(std::move(s));
+      };
+      if (local->CallLocally(name, call->req, &call->resp, answered)) return;
+      done = std::move(answered);  // not served locally: it goes over gRPC
+    }
+    if (!stub) {
+      return done(absl::UnavailableError(
+          absl::StrCat("the server is starting (", Service::service_full_name(),
+                       " is not connected yet); send again shortly")));
+    }
+    call->ctx = self_->InternalCall();
+    auto* ctx = call->ctx.get();
+    const Req* req = &call->req;
+    Resp* resp = &call->resp;
+    (stub->async()->*method)(
+        ctx, req, resp,
+        [stub, call = std::move(call), done = std::make_shared<Gate::Done>(std::move(done))](
+            grpc::Status s) { (*done)(FromGrpcStatus(s)); });
+  }
+
+ private:
+  const Gate* self_;
+  mutable std::mutex mu_;
+  std::shared_ptr<typename Service::Stub> stub_;
+  const Gate* local_ = nullptr;
 };
 
 // Who did it, for the records: "<name> (<token id>)", "terminal <id>", or "service".

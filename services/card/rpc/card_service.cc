@@ -56,7 +56,16 @@ CardService::CardService(std::unique_ptr<storage::Db> db, const CardServiceOptio
       clock_(options.clock),
       idempotency_{db_.get(), writer_.get(), store_.idempotency_family(), options.clock},
       audit_(db_.get(), "card"),
-      gate_("perks.v1.CardService", options.gate) {}
+      gate_("perks.v1.CardService", options.gate),
+      promotions_(&gate_) {
+  // What a checkout (or a grant) in this process asks of a card, called without gRPC.
+  gate_.ServeLocally<perks::v1::LookupCardRequest, perks::v1::Card>(
+      "LookupCard", [this](auto* req, auto* resp) { return LookingUp(req, resp); });
+  gate_.ServeLocally<perks::v1::DebitBalanceRequest, perks::v1::BalanceChange>(
+      "DebitBalance", [this](auto* req, auto* resp) { return Debiting(req, resp); });
+  gate_.ServeLocally<perks::v1::CreditBalanceRequest, perks::v1::BalanceChange>(
+      "CreditBalance", [this](auto* req, auto* resp) { return Crediting(req, resp); });
+}
 
 CardService::~CardService() { (void)Close(); }
 
@@ -69,6 +78,12 @@ CardService::Reactor* CardService::Mutate(Ctx* ctx, std::string_view method,
                                           const google::protobuf::Message& req,
                                           google::protobuf::Message* resp, Check check,
                                           Apply apply) {
+  return gate_.Run(ctx, method, req,
+                   Mutating(method, req, resp, std::move(check), std::move(apply)));
+}
+
+Gate::Handler CardService::Mutating(std::string_view method, const google::protobuf::Message& req,
+                                    google::protobuf::Message* resp, Check check, Apply apply) {
   MutationSteps<Mutation> steps;
   steps.make = [this, &req](const Caller& caller) {
     return Mutation{ActorName(caller), RequestIdOf(req), absl::ToUnixMillis(clock_->Now()),
@@ -76,7 +91,7 @@ CardService::Reactor* CardService::Mutate(Ctx* ctx, std::string_view method,
   };
   steps.check = std::move(check);
   steps.apply = std::move(apply);
-  return AdmitAndMutate(gate_, idempotency_, audit_, ctx, method, req, resp, std::move(steps));
+  return MutateHandler(idempotency_, audit_, method, req, resp, std::move(steps));
 }
 
 CardService::Reactor* CardService::Read(Ctx* ctx, std::string_view method,
@@ -243,24 +258,23 @@ CardService::Reactor* CardService::ChangeCardState(Ctx* ctx,
       });
 }
 
-void CardService::ConnectPromotions(std::shared_ptr<grpc::Channel> promotions) {
+void CardService::ConnectPromotions(PeerLink promotions) {
   promotions_.Connect(std::move(promotions));
 }
 
 void CardService::GrantOnActivation(const Caller& caller, perks::v1::Card* card, Gate::Done done) {
-  std::shared_ptr<perks::v1::PromotionService::Stub> promotions = promotions_.stub();
-  if (!promotions) return done(absl::OkStatus());  // no promotion service: nothing is granted
-  auto call = gate_.NewCall<perks::v1::GrantRequest, perks::v1::GrantResult>();
+  // No promotion service: nothing is granted.
+  if (!promotions_.connected()) return done(absl::OkStatus());
+  auto call = Gate::NewCall<perks::v1::GrantRequest, perks::v1::GrantResult>();
   // Once per card, however often the activation is retried.
   call->req.set_request_id(absl::StrCat(kActivationRequestPrefix, card->card_id()));
   call->req.set_event(perks::v1::GRANT_EVENT_CARD_ACTIVATED);
   call->req.mutable_card()->set_card_id(card->card_id());
-  promotions->async()->Grant(
-      call->ctx.get(), &call->req, &call->resp,
-      [this, promotions, call, card, scope = ScopeOf(caller),
-       done = std::make_shared<Gate::Done>(std::move(done))](grpc::Status s) {
-        if (!s.ok()) {
-          absl::Status why = FromGrpcStatus(s);
+  promotions_.Call(
+      "Grant", &perks::v1::PromotionService::Stub::async::Grant, call,
+      [this, call, card, scope = ScopeOf(caller),
+       done = std::make_shared<Gate::Done>(std::move(done))](absl::Status why) {
+        if (!why.ok()) {
           return (*done)(absl::Status(
               why.code(), absl::StrCat("the card is active, but what activation earns could not ",
                                        "be granted: ", why.message(),
@@ -294,7 +308,12 @@ CardService::Reactor* CardService::ReplaceCard(Ctx* ctx, const perks::v1::Replac
 
 CardService::Reactor* CardService::LookupCard(Ctx* ctx, const perks::v1::LookupCardRequest* req,
                                               perks::v1::Card* resp) {
-  return Read(ctx, "LookupCard", *req, [this, req, resp](const Caller& caller) {
+  return gate_.Run(ctx, "LookupCard", *req, LookingUp(req, resp));
+}
+
+Gate::Handler CardService::LookingUp(const perks::v1::LookupCardRequest* req,
+                                     perks::v1::Card* resp) {
+  return ReadHandler([this, req, resp](const Caller& caller) {
     // A till speaks for its own store only.
     if (caller.role() == perks::v1::ROLE_TERMINAL && !req->store_id().empty() &&
         req->store_id() != caller.store_id()) {
@@ -312,9 +331,13 @@ CardService::Reactor* CardService::LookupCard(Ctx* ctx, const perks::v1::LookupC
 CardService::Reactor* CardService::CreditBalance(Ctx* ctx,
                                                  const perks::v1::CreditBalanceRequest* req,
                                                  perks::v1::BalanceChange* resp) {
-  return Mutate(
-      ctx, "CreditBalance", *req, resp,
-      [req](const Caller&, Mutation&) { return ValidateCredit(*req); },
+  return gate_.Run(ctx, "CreditBalance", *req, Crediting(req, resp));
+}
+
+Gate::Handler CardService::Crediting(const perks::v1::CreditBalanceRequest* req,
+                                     perks::v1::BalanceChange* resp) {
+  return Mutating(
+      "CreditBalance", *req, resp, [req](const Caller&, Mutation&) { return ValidateCredit(*req); },
       [this, req, resp](storage::Txn& txn, const Mutation& m) {
         return store_.Credit(txn, *req, m, resp);
       });
@@ -322,9 +345,13 @@ CardService::Reactor* CardService::CreditBalance(Ctx* ctx,
 
 CardService::Reactor* CardService::DebitBalance(Ctx* ctx, const perks::v1::DebitBalanceRequest* req,
                                                 perks::v1::BalanceChange* resp) {
-  return Mutate(
-      ctx, "DebitBalance", *req, resp,
-      [req](const Caller&, Mutation&) { return ValidateDebit(*req); },
+  return gate_.Run(ctx, "DebitBalance", *req, Debiting(req, resp));
+}
+
+Gate::Handler CardService::Debiting(const perks::v1::DebitBalanceRequest* req,
+                                    perks::v1::BalanceChange* resp) {
+  return Mutating(
+      "DebitBalance", *req, resp, [req](const Caller&, Mutation&) { return ValidateDebit(*req); },
       [this, req, resp](storage::Txn& txn, const Mutation& m) {
         return store_.Debit(txn, *req, m, resp);
       });

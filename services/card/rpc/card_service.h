@@ -45,7 +45,7 @@ class CardService final : public perks::v1::CardService::CallbackService {
   Gate& gate() { return gate_; }
   // Where the promotion service answers: activating a card asks it for what activation earns
   // (e.g. transit credit). Unconnected, activation grants nothing.
-  void ConnectPromotions(std::shared_ptr<grpc::Channel> promotions);
+  void ConnectPromotions(PeerLink promotions);
 
   using Ctx = grpc::CallbackServerContext;
   using Reactor = grpc::ServerUnaryReactor;
@@ -86,6 +86,15 @@ class CardService final : public perks::v1::CardService::CallbackService {
   // (services/common/idempotency.h), and finishes the call.
   Reactor* Mutate(Ctx* ctx, std::string_view method, const google::protobuf::Message& req,
                   google::protobuf::Message* resp, Check check, Apply apply);
+  // The handler Mutate runs behind the gate.
+  Gate::Handler Mutating(std::string_view method, const google::protobuf::Message& req,
+                         google::protobuf::Message* resp, Check check, Apply apply);
+  // The handlers of the methods other services in this process call directly
+  // (Gate::ServeLocally).
+  Gate::Handler LookingUp(const perks::v1::LookupCardRequest* req, perks::v1::Card* resp);
+  Gate::Handler Debiting(const perks::v1::DebitBalanceRequest* req, perks::v1::BalanceChange* resp);
+  Gate::Handler Crediting(const perks::v1::CreditBalanceRequest* req,
+                          perks::v1::BalanceChange* resp);
   // Admits the caller, then answers with `read`.
   Reactor* Read(Ctx* ctx, std::string_view method, const google::protobuf::Message& req,
                 absl::AnyInvocable<absl::Status(const perks::v1::Caller&)> read);

@@ -142,6 +142,9 @@ CheckoutService::CheckoutService(std::unique_ptr<storage::Db> db, const Checkout
       clock_(o.clock),
       options_(o),
       gate_("perks.v1.CheckoutService", o.gate),
+      cards_(&gate_),
+      merchants_(&gate_),
+      promotions_(&gate_),
       merchants_seen_(o.gate.cache_ttl, 10'000),
       expiry_(o.clock, [this](std::vector<std::string> ids) { Expire(std::move(ids)); }) {}
 
@@ -214,7 +217,7 @@ void CheckoutService::StartReverse(Record& rec, CheckoutState to, std::string re
 
 std::shared_ptr<Gate::Outgoing<perks::v1::ReserveRequest, perks::v1::Reservation>>
 CheckoutService::ReserveCall(const Record& rec) const {
-  auto call = gate_.NewCall<perks::v1::ReserveRequest, perks::v1::Reservation>();
+  auto call = Gate::NewCall<perks::v1::ReserveRequest, perks::v1::Reservation>();
   call->req.set_request_id(StepRequestId(rec, ""));
   *call->req.mutable_basket() = rec.basket();
   return call;
@@ -289,12 +292,10 @@ void CheckoutService::Save(Record rec, RecordDone done,
   if (!queued.ok()) (*shared)(queued);
 }
 
-void CheckoutService::Connect(std::shared_ptr<grpc::Channel> cards,
-                              std::shared_ptr<grpc::Channel> merchants,
-                              std::shared_ptr<grpc::Channel> promotions,
-                              std::shared_ptr<grpc::Channel> settlement) {
-  outbox_->Connect(std::move(settlement));
-  returns_->Connect(cards);
+void CheckoutService::Connect(PeerLink cards, PeerLink merchants, PeerLink promotions,
+                              PeerLink settlement) {
+  outbox_->Connect(std::move(settlement.channel));
+  returns_->Connect(cards.channel);
   cards_.Connect(std::move(cards));
   merchants_.Connect(std::move(merchants));
   promotions_.Connect(std::move(promotions));
@@ -360,34 +361,27 @@ void CheckoutService::Drive(Record rec, RecordDone done) {
 void CheckoutService::WithMerchant(const std::string& merchant_id, MerchantDone done) {
   const absl::Time now = clock_->Now();
   if (auto seen = merchants_seen_.Get(merchant_id, now)) return done(std::move(seen->value));
-  auto merchants = merchants_.stub();
-  if (!merchants) {
-    return done(absl::UnavailableError("the checkout service is starting; send again"));
-  }
-  auto call = gate_.NewCall<perks::v1::GetMerchantRequest, perks::v1::Merchant>();
+  auto call = Gate::NewCall<perks::v1::GetMerchantRequest, perks::v1::Merchant>();
   call->req.set_merchant_id(merchant_id);
-  merchants->async()->GetMerchant(
-      call->ctx.get(), &call->req, &call->resp,
-      [this, merchants, call, merchant_id, now,
-       done = std::make_shared<MerchantDone>(std::move(done))](grpc::Status s) {
-        if (!s.ok()) return (*done)(FromGrpcStatus(s));
-        auto m = std::make_shared<const perks::v1::Merchant>(std::move(call->resp));
-        merchants_seen_.Put(merchant_id, m, now);
-        (*done)(std::move(m));
-      });
+  merchants_.Call("GetMerchant", &perks::v1::MerchantService::Stub::async::GetMerchant, call,
+                  [this, call, merchant_id, now,
+                   done = std::make_shared<MerchantDone>(std::move(done))](absl::Status s) {
+                    if (!s.ok()) return (*done)(s);
+                    auto m = std::make_shared<const perks::v1::Merchant>(std::move(call->resp));
+                    merchants_seen_.Put(merchant_id, m, now);
+                    (*done)(std::move(m));
+                  });
 }
 
 void CheckoutService::MakeBasket(const Caller& till, const perks::v1::CardRef& card,
                                  int64_t amount_fen, BasketDone done) {
-  auto cards = cards_.stub();
-  if (!cards) return done(absl::UnavailableError("the checkout service is starting; send again"));
-  auto lookup = gate_.NewCall<perks::v1::LookupCardRequest, perks::v1::Card>();
+  auto lookup = Gate::NewCall<perks::v1::LookupCardRequest, perks::v1::Card>();
   *lookup->req.mutable_card() = card;
   auto shared_done = std::make_shared<BasketDone>(std::move(done));
-  cards->async()->LookupCard(
-      lookup->ctx.get(), &lookup->req, &lookup->resp,
-      [this, cards, lookup, till, amount_fen, shared_done](grpc::Status s) {
-        if (!s.ok()) return (*shared_done)(FromGrpcStatus(s));
+  cards_.Call(
+      "LookupCard", &perks::v1::CardService::Stub::async::LookupCard, lookup,
+      [this, lookup, till, amount_fen, shared_done](absl::Status s) {
+        if (!s.ok()) return (*shared_done)(s);
         const perks::v1::Card& c = lookup->resp;
         if (c.tenant_id() != till.tenant_id()) {
           return (*shared_done)(absl::NotFoundError(
@@ -451,19 +445,16 @@ CheckoutService::Reactor* CheckoutService::Quote(Ctx* ctx, const perks::v1::Quot
                [this, resp, done = std::make_shared<Gate::Done>(std::move(done))](
                    absl::StatusOr<std::pair<perks::v1::Basket, perks::v1::Card>> b) {
                  if (!b.ok()) return (*done)(b.status());
-                 auto promotions = promotions_.stub();
-                 if (!promotions) return (*done)(absl::UnavailableError("starting; send again"));
-                 auto call = gate_.NewCall<perks::v1::EvaluateRequest, perks::v1::Evaluation>();
+                 auto call = Gate::NewCall<perks::v1::EvaluateRequest, perks::v1::Evaluation>();
                  *call->req.mutable_basket() = std::move(b->first);
                  call->req.set_explain(true);
                  resp->set_card_number_masked(b->second.card_number_masked());
-                 promotions->async()->Evaluate(call->ctx.get(), &call->req, &call->resp,
-                                               [promotions, call, resp, done](grpc::Status s) {
-                                                 if (!s.ok()) return (*done)(FromGrpcStatus(s));
-                                                 *resp->mutable_evaluation() =
-                                                     std::move(call->resp);
-                                                 (*done)(absl::OkStatus());
-                                               });
+                 promotions_.Call("Evaluate", &perks::v1::PromotionService::Stub::async::Evaluate,
+                                  call, [call, resp, done](absl::Status s) {
+                                    if (!s.ok()) return (*done)(s);
+                                    *resp->mutable_evaluation() = std::move(call->resp);
+                                    (*done)(absl::OkStatus());
+                                  });
                });
   });
 }
@@ -549,17 +540,15 @@ CheckoutService::Reactor* CheckoutService::Authorize(Ctx* ctx,
 
 void CheckoutService::DriveAuthorize(Record rec, RecordDone done) {
   AtStep("authorize.written");
-  auto promotions = promotions_.stub();
-  if (!promotions) return done(absl::UnavailableError("starting; send the authorization again"));
   auto call = ReserveCall(rec);
   auto shared = std::make_shared<std::pair<Record, RecordDone>>(std::move(rec), std::move(done));
-  promotions->async()->Reserve(
-      call->ctx.get(), &call->req, &call->resp, [this, promotions, call, shared](grpc::Status s) {
+  promotions_.Call(
+      "Reserve", &perks::v1::PromotionService::Stub::async::Reserve, call,
+      [this, call, shared](absl::Status why) {
         Record& rec = shared->first;
         RecordDone& done = shared->second;
         const std::string id = rec.checkout().checkout_id();
-        if (!s.ok()) {
-          absl::Status why = FromGrpcStatus(s);
+        if (!why.ok()) {
           if (!Definitive(why.code())) {
             return done(absl::UnavailableError(
                 absl::StrCat("the discount could not be held (", why.message(),
@@ -638,7 +627,6 @@ void CheckoutService::DriveAuthorize(Record rec, RecordDone done) {
 }
 
 struct CheckoutService::Taking {
-  std::shared_ptr<perks::v1::CardService::Stub> cards;
   std::string checkout_request_id;  // StepRequestId(rec, "")
   std::string card_id, category, checkout_id;
   std::vector<perks::v1::BalanceAmount> paid;
@@ -650,10 +638,7 @@ struct CheckoutService::Taking {
 void CheckoutService::TakeBalances(const Record& rec, std::vector<perks::v1::BalanceAmount> paid,
                                    TakenDone done) {
   if (paid.empty()) return done(Taken{});
-  auto cards = cards_.stub();
-  if (!cards) return done(absl::UnavailableError("the checkout service is starting"));
   auto taking = std::make_shared<Taking>();
-  taking->cards = std::move(cards);
   taking->checkout_request_id = StepRequestId(rec, "");
   taking->card_id = rec.checkout().card_id();
   taking->category = rec.basket().category();
@@ -666,7 +651,7 @@ void CheckoutService::TakeBalances(const Record& rec, std::vector<perks::v1::Bal
 void CheckoutService::TakeNext(std::shared_ptr<Taking> taking) {
   if (taking->next == taking->paid.size()) return taking->done(std::move(taking->result));
   const perks::v1::BalanceAmount& b = taking->paid[taking->next];
-  auto call = gate_.NewCall<perks::v1::DebitBalanceRequest, perks::v1::BalanceChange>();
+  auto call = Gate::NewCall<perks::v1::DebitBalanceRequest, perks::v1::BalanceChange>();
   // The same content every time it is driven: the card service answers it once.
   call->req.set_request_id(absl::StrCat(taking->checkout_request_id, "/debit/", b.balance_name()));
   call->req.mutable_card()->set_card_id(taking->card_id);
@@ -674,20 +659,18 @@ void CheckoutService::TakeNext(std::shared_ptr<Taking> taking) {
   call->req.set_amount_fen(b.amount_fen());
   call->req.set_merchant_category(taking->category);
   call->req.set_memo(absl::StrCat("paid at checkout ", taking->checkout_id));
-  auto cards = taking->cards;
-  cards->async()->DebitBalance(call->ctx.get(), &call->req, &call->resp,
-                               [this, cards, call, taking](grpc::Status s) {
-                                 const perks::v1::BalanceAmount& b = taking->paid[taking->next];
-                                 if (s.ok()) {
-                                   taking->result.taken.push_back(b);
-                                 } else {
-                                   absl::Status why = FromGrpcStatus(s);
-                                   if (!Definitive(why.code())) return taking->done(why);
-                                   if (taking->result.refused.ok()) taking->result.refused = why;
-                                 }
-                                 ++taking->next;
-                                 TakeNext(taking);
-                               });
+  cards_.Call("DebitBalance", &perks::v1::CardService::Stub::async::DebitBalance, call,
+              [this, taking](absl::Status why) {
+                const perks::v1::BalanceAmount& b = taking->paid[taking->next];
+                if (why.ok()) {
+                  taking->result.taken.push_back(b);
+                } else {
+                  if (!Definitive(why.code())) return taking->done(why);
+                  if (taking->result.refused.ok()) taking->result.refused = why;
+                }
+                ++taking->next;
+                TakeNext(taking);
+              });
 }
 
 std::vector<perks::v1::CreditBalanceRequest> CheckoutService::Returns(
@@ -811,19 +794,17 @@ CheckoutService::Reactor* CheckoutService::Confirm(Ctx* ctx, const perks::v1::Co
 
 void CheckoutService::DriveConfirm(Record rec, RecordDone done) {
   AtStep("confirm.written");
-  auto promotions = promotions_.stub();
-  if (!promotions) return done(absl::UnavailableError("starting; send the confirmation again"));
-  auto call = gate_.NewCall<perks::v1::CommitRequest, perks::v1::Reservation>();
+  auto call = Gate::NewCall<perks::v1::CommitRequest, perks::v1::Reservation>();
   call->req.set_request_id(StepRequestId(rec, "commit"));
   call->req.set_reservation_id(rec.reservation_id());
   auto shared = std::make_shared<std::pair<Record, RecordDone>>(std::move(rec), std::move(done));
-  promotions->async()->Commit(
-      call->ctx.get(), &call->req, &call->resp, [this, promotions, call, shared](grpc::Status s) {
+  promotions_.Call(
+      "Commit", &perks::v1::PromotionService::Stub::async::Commit, call,
+      [this, shared](absl::Status why) {
         Record& rec = shared->first;
         const int64_t now = absl::ToUnixMillis(clock_->Now());
         absl::Status refused;
-        if (!s.ok()) {
-          absl::Status why = FromGrpcStatus(s);
+        if (!why.ok()) {
           // Only FAILED_PRECONDITION says the reservation is no longer held.
           if (why.code() != absl::StatusCode::kFailedPrecondition) {
             return shared->second(absl::UnavailableError(
@@ -936,8 +917,6 @@ CheckoutService::Reactor* CheckoutService::Reverse(Ctx* ctx, const perks::v1::Re
 
 void CheckoutService::DriveReverse(Record rec, RecordDone done) {
   AtStep("reverse.written");
-  auto promotions = promotions_.stub();
-  if (!promotions) return done(absl::UnavailableError("starting; send the reversal again"));
   auto shared = std::make_shared<std::pair<Record, RecordDone>>(std::move(rec), std::move(done));
   auto not_finished = [shared](const absl::Status& why) {
     shared->second(absl::UnavailableError(
@@ -963,12 +942,12 @@ void CheckoutService::DriveReverse(Record rec, RecordDone done) {
   };
   // Learns what the balances paid (taking it now if the authorization stopped short of that:
   // it all goes back), then releases the reservation.
-  auto release = [this, promotions, shared, finish, not_finished](
+  auto release = [this, shared, finish, not_finished](
                      std::string reservation_id,
                      const google::protobuf::RepeatedPtrField<perks::v1::Discount>& discounts) {
     TakeBalances(
         shared->first, BalancesPaid(discounts),
-        [this, promotions, shared, finish, not_finished,
+        [this, shared, finish, not_finished,
          reservation_id = std::move(reservation_id)](absl::StatusOr<Taken> taken) mutable {
           if (!taken.ok()) return not_finished(taken.status());
           if (taken->refused.code() == absl::StatusCode::kAlreadyExists) {
@@ -981,20 +960,18 @@ void CheckoutService::DriveReverse(Record rec, RecordDone done) {
                 "what the card's balance paid cannot be read back (", taken->refused.message(),
                 "); ask the operator to check the card's history")));
           }
-          auto call = gate_.NewCall<perks::v1::ReleaseRequest, perks::v1::Reservation>();
+          auto call = Gate::NewCall<perks::v1::ReleaseRequest, perks::v1::Reservation>();
           call->req.set_request_id(StepRequestId(shared->first, "release"));
           call->req.set_reservation_id(std::move(reservation_id));
           call->req.set_reason(shared->first.checkout().reason());
-          promotions->async()->Release(call->ctx.get(), &call->req, &call->resp,
-                                       [promotions, call, finish, not_finished,
-                                        taken = std::move(taken->taken)](grpc::Status s) mutable {
-                                         absl::Status why = FromGrpcStatus(s);
-                                         if (!s.ok() && !Definitive(why.code()))
-                                           return not_finished(why);
-                                         // Released, or no longer held (it expired): either way
-                                         // nothing is held any more.
-                                         finish(std::move(taken));
-                                       });
+          promotions_.Call(
+              "Release", &perks::v1::PromotionService::Stub::async::Release, call,
+              [finish, not_finished, taken = std::move(taken->taken)](absl::Status why) mutable {
+                if (!why.ok() && !Definitive(why.code())) return not_finished(why);
+                // Released, or no longer held (it expired): either way nothing is
+                // held any more.
+                finish(std::move(taken));
+              });
         });
   };
   const Record& held = shared->first;
@@ -1003,16 +980,15 @@ void CheckoutService::DriveReverse(Record rec, RecordDone done) {
   }
   // Its authorization never finished: the reservation (made now, if it never was) is released.
   auto call = ReserveCall(held);
-  promotions->async()->Reserve(call->ctx.get(), &call->req, &call->resp,
-                               [promotions, call, release, finish, not_finished](grpc::Status s) {
-                                 absl::Status why = FromGrpcStatus(s);
-                                 if (s.ok())
-                                   return release(call->resp.reservation_id(),
-                                                  call->resp.evaluation().discounts());
-                                 if (Definitive(why.code()))
-                                   return finish({});  // nothing held, nothing paid
-                                 not_finished(why);
-                               });
+  promotions_.Call("Reserve", &perks::v1::PromotionService::Stub::async::Reserve, call,
+                   [call, release, finish, not_finished](absl::Status why) {
+                     if (why.ok()) {
+                       return release(call->resp.reservation_id(),
+                                      call->resp.evaluation().discounts());
+                     }
+                     if (Definitive(why.code())) return finish({});  // nothing held, nothing paid
+                     not_finished(why);
+                   });
 }
 
 void CheckoutService::Expire(std::vector<std::string> ids) {

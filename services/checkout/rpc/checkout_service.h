@@ -91,9 +91,8 @@ class CheckoutService final : public perks::v1::CheckoutService::CallbackService
   // Where the card, merchant, promotion and settlement services answer; then every checkout left
   // in the middle of a step is finished, and the outbox starts delivering to settlement. Until
   // connected, checkouts are refused with UNAVAILABLE.
-  void Connect(std::shared_ptr<grpc::Channel> cards, std::shared_ptr<grpc::Channel> merchants,
-               std::shared_ptr<grpc::Channel> promotions,
-               std::shared_ptr<grpc::Channel> settlement);
+  // A link with a local gate calls that service's locally served methods directly.
+  void Connect(PeerLink cards, PeerLink merchants, PeerLink promotions, PeerLink settlement);
   // Waits until every confirmed discount and refund so far is delivered to the settlement
   // service, and every balance return so far is credited to its card; false if that takes longer
   // than `timeout`.

@@ -135,7 +135,18 @@ PromotionService::PromotionService(std::unique_ptr<storage::Db> db,
       audit_(db_.get(), "promotion"),
       gate_("perks.v1.PromotionService", o.gate),
       reservations_(std::make_unique<Reservations>(db_.get(), writer_.get(), o.clock,
-                                                   [this] { return rules(); })) {}
+                                                   [this] { return rules(); })),
+      cards_(&gate_) {
+  // What a checkout in this process asks for at every till, called without gRPC.
+  gate_.ServeLocally<perks::v1::EvaluateRequest, perks::v1::Evaluation>(
+      "Evaluate", [this](auto* req, auto* resp) { return Evaluating(req, resp); });
+  gate_.ServeLocally<perks::v1::ReserveRequest, perks::v1::Reservation>(
+      "Reserve", [this](auto* req, auto* resp) { return Reserving(req, resp); });
+  gate_.ServeLocally<perks::v1::CommitRequest, perks::v1::Reservation>(
+      "Commit", [this](auto* req, auto* resp) { return Committing(req, resp); });
+  gate_.ServeLocally<perks::v1::ReleaseRequest, perks::v1::Reservation>(
+      "Release", [this](auto* req, auto* resp) { return Releasing(req, resp); });
+}
 
 PromotionService::~PromotionService() { (void)Close(); }
 
@@ -294,7 +305,12 @@ PromotionService::Reactor* PromotionService::PreviewCampaign(
 PromotionService::Reactor* PromotionService::Evaluate(Ctx* ctx,
                                                       const perks::v1::EvaluateRequest* req,
                                                       perks::v1::Evaluation* resp) {
-  return Read(ctx, "Evaluate", *req, [this, req, resp](const Caller& caller) {
+  return gate_.Run(ctx, "Evaluate", *req, Evaluating(req, resp));
+}
+
+Gate::Handler PromotionService::Evaluating(const perks::v1::EvaluateRequest* req,
+                                           perks::v1::Evaluation* resp) {
+  return ReadHandler([this, req, resp](const Caller& caller) {
     perks::v1::Basket basket = req->basket();
     if (absl::Status s = CheckBasket(caller, clock_->Now(), basket); !s.ok()) return s;
     std::shared_ptr<const RuleSet> set = rules();
@@ -307,6 +323,11 @@ PromotionService::Reactor* PromotionService::Evaluate(Ctx* ctx,
 
 PromotionService::Reactor* PromotionService::Reserve(Ctx* ctx, const perks::v1::ReserveRequest* req,
                                                      perks::v1::Reservation* resp) {
+  return gate_.Run(ctx, "Reserve", *req, Reserving(req, resp));
+}
+
+Gate::Handler PromotionService::Reserving(const perks::v1::ReserveRequest* req,
+                                          perks::v1::Reservation* resp) {
   // The basket with its defaults filled in, and what the reservation held (for undo).
   auto basket = std::make_shared<perks::v1::Basket>(req->basket());
   auto held = std::make_shared<std::vector<Hold>>();
@@ -320,11 +341,16 @@ PromotionService::Reactor* PromotionService::Reserve(Ctx* ctx, const perks::v1::
     return absl::OkStatus();
   };
   steps.undo = [this, held] { reservations_->Undo(*held); };
-  return AdmitAndMutate(gate_, idempotency_, audit_, ctx, "Reserve", *req, resp, std::move(steps));
+  return MutateHandler(idempotency_, audit_, "Reserve", *req, resp, std::move(steps));
 }
 
 PromotionService::Reactor* PromotionService::Commit(Ctx* ctx, const perks::v1::CommitRequest* req,
                                                     perks::v1::Reservation* resp) {
+  return gate_.Run(ctx, "Commit", *req, Committing(req, resp));
+}
+
+Gate::Handler PromotionService::Committing(const perks::v1::CommitRequest* req,
+                                           perks::v1::Reservation* resp) {
   auto settled = std::make_shared<std::vector<Hold>>();
   MutationSteps<Mutation> steps =
       Steps([](const Caller&) { return absl::OkStatus(); },
@@ -335,11 +361,16 @@ PromotionService::Reactor* PromotionService::Commit(Ctx* ctx, const perks::v1::C
     reservations_->Committed(req->reservation_id(), *settled);
     return absl::OkStatus();
   };
-  return AdmitAndMutate(gate_, idempotency_, audit_, ctx, "Commit", *req, resp, std::move(steps));
+  return MutateHandler(idempotency_, audit_, "Commit", *req, resp, std::move(steps));
 }
 
 PromotionService::Reactor* PromotionService::Release(Ctx* ctx, const perks::v1::ReleaseRequest* req,
                                                      perks::v1::Reservation* resp) {
+  return gate_.Run(ctx, "Release", *req, Releasing(req, resp));
+}
+
+Gate::Handler PromotionService::Releasing(const perks::v1::ReleaseRequest* req,
+                                          perks::v1::Reservation* resp) {
   auto settled = std::make_shared<std::vector<Hold>>();
   MutationSteps<Mutation> steps = Steps(
       [req](const Caller&) {
@@ -354,7 +385,7 @@ PromotionService::Reactor* PromotionService::Release(Ctx* ctx, const perks::v1::
     reservations_->Released(req->reservation_id(), *settled);
     return absl::OkStatus();
   };
-  return AdmitAndMutate(gate_, idempotency_, audit_, ctx, "Release", *req, resp, std::move(steps));
+  return MutateHandler(idempotency_, audit_, "Release", *req, resp, std::move(steps));
 }
 
 PromotionService::Reactor* PromotionService::GetReservation(
@@ -395,9 +426,7 @@ std::vector<perks::v1::CampaignBudgets> PromotionService::AllBudgets() const {
   return out;
 }
 
-void PromotionService::ConnectCards(std::shared_ptr<grpc::Channel> cards) {
-  cards_.Connect(std::move(cards));
-}
+void PromotionService::ConnectCards(PeerLink cards) { cards_.Connect(std::move(cards)); }
 
 PromotionService::Reactor* PromotionService::Grant(Ctx* ctx, const perks::v1::GrantRequest* req,
                                                    perks::v1::GrantResult* resp) {
@@ -424,72 +453,69 @@ PromotionService::Reactor* PromotionService::Grant(Ctx* ctx, const perks::v1::Gr
       return done(absl::InvalidArgumentError(
           "claim_fen: a medical claim needs the member's out-of-pocket amount"));
     }
-    std::shared_ptr<perks::v1::CardService::Stub> cards = cards_.stub();
-    if (!cards) return done(absl::UnavailableError("the server is starting; try again shortly"));
     // Who the member is comes from the card service: city, program, member and tags.
-    auto lookup = gate_.NewCall<perks::v1::LookupCardRequest, perks::v1::Card>();
+    auto lookup = Gate::NewCall<perks::v1::LookupCardRequest, perks::v1::Card>();
     *lookup->req.mutable_card() = req->card();
-    cards->async()->LookupCard(
-        lookup->ctx.get(), &lookup->req, &lookup->resp,
-        [this, req, resp, caller, cards, lookup,
-         done = std::make_shared<Gate::Done>(std::move(done))](grpc::Status s) mutable {
-          if (!s.ok()) return (*done)(FromGrpcStatus(s));
-          const perks::v1::Card& card = lookup->resp;
-          if (!SeesTenant(caller, card.tenant_id())) {
-            return (*done)(absl::NotFoundError("no such card in your city"));
-          }
-          if (absl::Status usable = CardTakesGrants(card, req->event()); !usable.ok()) {
-            return (*done)(usable);
-          }
-          auto member = std::make_shared<perks::v1::Basket>();
-          member->set_tenant_id(card.tenant_id());
-          member->set_program_id(card.program_id());
-          member->set_member_id(card.member_id());
-          *member->mutable_member_tags() = card.member_tags();
-          member->set_at_unix_ms(absl::ToUnixMillis(clock_->Now()));
-          auto held = std::make_shared<std::vector<Hold>>();
-          MutationSteps<Mutation> steps = Steps(
-              [](const Caller&) { return absl::OkStatus(); },
-              [this, req, member, resp, held, card = lookup->resp](storage::Txn& txn,
-                                                                   const Mutation& m) {
-                absl::Status s = reservations_->Grant(txn, *req, *member, m, resp, held.get());
-                if (!s.ok()) return s;
-                resp->set_card_id(card.card_id());
-                // A credit the card would refuse is refused here, before the budget is used.
-                return CardTakesCredits(card, *resp);
-              });
-          steps.after = [this, held] {
-            reservations_->Committed("", *held);
-            return absl::OkStatus();
-          };
-          steps.undo = [this, held] { reservations_->Undo(*held); };
-          MutateAdmitted(idempotency_, audit_, caller, "Grant", *req, resp, std::move(steps),
-                         [this, cards, req, resp, done](absl::Status s) mutable {
-                           if (!s.ok()) return (*done)(s);
-                           CreditGrants(cards, resp, 0, std::move(*done));
-                         });
-        });
+    cards_.Call("LookupCard", &perks::v1::CardService::Stub::async::LookupCard, lookup,
+                [this, req, resp, caller, lookup,
+                 done = std::make_shared<Gate::Done>(std::move(done))](absl::Status s) mutable {
+                  if (!s.ok()) return (*done)(s);
+                  const perks::v1::Card& card = lookup->resp;
+                  if (!SeesTenant(caller, card.tenant_id())) {
+                    return (*done)(absl::NotFoundError("no such card in your city"));
+                  }
+                  if (absl::Status usable = CardTakesGrants(card, req->event()); !usable.ok()) {
+                    return (*done)(usable);
+                  }
+                  auto member = std::make_shared<perks::v1::Basket>();
+                  member->set_tenant_id(card.tenant_id());
+                  member->set_program_id(card.program_id());
+                  member->set_member_id(card.member_id());
+                  *member->mutable_member_tags() = card.member_tags();
+                  member->set_at_unix_ms(absl::ToUnixMillis(clock_->Now()));
+                  auto held = std::make_shared<std::vector<Hold>>();
+                  MutationSteps<Mutation> steps =
+                      Steps([](const Caller&) { return absl::OkStatus(); },
+                            [this, req, member, resp, held, card = lookup->resp](
+                                storage::Txn& txn, const Mutation& m) {
+                              absl::Status s =
+                                  reservations_->Grant(txn, *req, *member, m, resp, held.get());
+                              if (!s.ok()) return s;
+                              resp->set_card_id(card.card_id());
+                              // A credit the card would refuse is refused here, before the budget
+                              // is used.
+                              return CardTakesCredits(card, *resp);
+                            });
+                  steps.after = [this, held] {
+                    reservations_->Committed("", *held);
+                    return absl::OkStatus();
+                  };
+                  steps.undo = [this, held] { reservations_->Undo(*held); };
+                  MutateAdmitted(idempotency_, audit_, caller, "Grant", *req, resp,
+                                 std::move(steps), [this, resp, done](absl::Status s) mutable {
+                                   if (!s.ok()) return (*done)(s);
+                                   CreditGrants(resp, 0, std::move(*done));
+                                 });
+                });
   });
 }
 
-void PromotionService::CreditGrants(std::shared_ptr<perks::v1::CardService::Stub> cards,
-                                    perks::v1::GrantResult* result, int next, Gate::Done done) {
+void PromotionService::CreditGrants(perks::v1::GrantResult* result, int next, Gate::Done done) {
   if (next >= result->grants_size()) return done(absl::OkStatus());
   perks::v1::GrantedBalance* g = result->mutable_grants(next);
-  auto credit = gate_.NewCall<perks::v1::CreditBalanceRequest, perks::v1::BalanceChange>();
+  auto credit = Gate::NewCall<perks::v1::CreditBalanceRequest, perks::v1::BalanceChange>();
   credit->req = CreditFor(*result, *g);
-  cards->async()->CreditBalance(
-      credit->ctx.get(), &credit->req, &credit->resp,
-      [this, cards, result, next, credit,
-       done = std::make_shared<Gate::Done>(std::move(done))](grpc::Status s) mutable {
-        if (!s.ok()) {
-          absl::Status why = FromGrpcStatus(s);
+  cards_.Call(
+      "CreditBalance", &perks::v1::CardService::Stub::async::CreditBalance, credit,
+      [this, result, next, credit,
+       done = std::make_shared<Gate::Done>(std::move(done))](absl::Status why) mutable {
+        if (!why.ok()) {
           return (*done)(absl::Status(
               why.code(), absl::StrCat("granted, but crediting the card failed: ", why.message(),
                                        "; send the same Grant again (same request_id) to finish")));
         }
         result->mutable_grants(next)->set_card_history_seq(credit->resp.history_seq());
-        CreditGrants(cards, result, next + 1, std::move(*done));
+        CreditGrants(result, next + 1, std::move(*done));
       });
 }
 

@@ -43,7 +43,7 @@ class PromotionService final : public perks::v1::PromotionService::CallbackServi
   Gate& gate() { return gate_; }
   // Where the card service answers (grants are credited there). Until connected, Grant answers
   // UNAVAILABLE.
-  void ConnectCards(std::shared_ptr<grpc::Channel> cards);
+  void ConnectCards(PeerLink cards);
   // The rule set checkouts are evaluated against now.
   std::shared_ptr<const RuleSet> rules() const;
   // For the metrics: the reservations held now (each awaiting its commit, release or expiry),
@@ -100,8 +100,12 @@ class PromotionService final : public perks::v1::PromotionService::CallbackServi
   Reactor* Read(Ctx* ctx, std::string_view method, const google::protobuf::Message& req,
                 absl::AnyInvocable<absl::Status(const perks::v1::Caller&)> read);
   // Credits each grant in `result` to its card, one after another, then answers `done`.
-  void CreditGrants(std::shared_ptr<perks::v1::CardService::Stub> cards,
-                    perks::v1::GrantResult* result, int next, Gate::Done done);
+  void CreditGrants(perks::v1::GrantResult* result, int next, Gate::Done done);
+  // The handlers of the methods a checkout in this process calls directly (Gate::ServeLocally).
+  Gate::Handler Evaluating(const perks::v1::EvaluateRequest* req, perks::v1::Evaluation* resp);
+  Gate::Handler Reserving(const perks::v1::ReserveRequest* req, perks::v1::Reservation* resp);
+  Gate::Handler Committing(const perks::v1::CommitRequest* req, perks::v1::Reservation* resp);
+  Gate::Handler Releasing(const perks::v1::ReleaseRequest* req, perks::v1::Reservation* resp);
   // Compiles every published campaign and makes it the rule set in use.
   absl::Status Recompile();
 
