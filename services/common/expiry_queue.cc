@@ -1,6 +1,7 @@
 #include "services/common/expiry_queue.h"
 
 #include <chrono>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -29,6 +30,9 @@ struct ExpiryQueue::State {
         by_moment.erase(first);
       }
       if (!by_moment.empty()) next_ms = by_moment.begin()->first;
+      // What the timer is about to wait for; an Add at or after it needs no wake.
+      armed_ms = next_ms ? std::min(*next_ms, now_ms + absl::ToInt64Milliseconds(wait_max))
+                         : std::numeric_limits<int64_t>::max();
     }
     if (!ready.empty()) due(std::move(ready));
     if (!next_ms) {
@@ -56,6 +60,9 @@ struct ExpiryQueue::State {
   mutable std::mutex mu;
   std::set<std::pair<int64_t, std::string>> by_moment;
   absl::flat_hash_map<std::string, int64_t> moment_of;
+  // The moment (injected clock, ms) the timer wakes at to look again; max when it waits for
+  // nothing.
+  int64_t armed_ms = std::numeric_limits<int64_t>::max();
   bool stopped = false;
 };
 
@@ -72,6 +79,7 @@ ExpiryQueue::~ExpiryQueue() { Stop(); }
 
 void ExpiryQueue::Add(std::string id, absl::Time at) {
   int64_t at_ms = absl::ToUnixMillis(at);
+  bool sooner;
   {
     std::lock_guard<std::mutex> lock(state_->mu);
     auto [it, fresh] = state_->moment_of.try_emplace(id, at_ms);
@@ -80,8 +88,11 @@ void ExpiryQueue::Add(std::string id, absl::Time at) {
       it->second = at_ms;
     }
     state_->by_moment.emplace(at_ms, std::move(id));
+    sooner = at_ms < state_->armed_ms;
   }
-  state_->Wake();
+  // Most moments come after the one the timer waits for (an authorization expires minutes from
+  // now): those are found when it wakes, and only a sooner one re-arms it.
+  if (sooner) state_->Wake();
 }
 
 void ExpiryQueue::Remove(std::string id) {
