@@ -31,7 +31,9 @@ struct DbOptions {
   // The schema this build writes. A database written by a newer schema is refused.
   uint32_t schema_version = 1;
   size_t block_cache_bytes = 64 << 20;
-  size_t write_buffer_bytes = 32 << 20;   // one memtable of one family
+  // One memtable of one family. Small enough that inserting into its skip list mostly hits the
+  // CPU's cache: at the till, 8 MiB took a tenth less CPU per checkout than 32 MiB.
+  size_t write_buffer_bytes = 8 << 20;
   size_t memtables_bytes_max = 96 << 20;  // all memtables of all families together
 };
 
