@@ -27,6 +27,16 @@ absl::StatusOr<std::optional<std::string>> Txn::Get(Cf cf, std::string_view key)
   return std::optional<std::string>(std::move(value));
 }
 
+absl::StatusOr<std::optional<std::string>> Txn::GetWritten(Cf cf, std::string_view key) {
+  std::string value;
+  rocksdb::Status rs =
+      impl_->batch->GetFromBatch(impl_->db->handles.at(cf.index), rocksdb::DBOptions(),
+                                 rocksdb::Slice(key.data(), key.size()), &value);
+  if (rs.IsNotFound()) return std::optional<std::string>();
+  if (!rs.ok()) return FromRocks(rs, "reading");
+  return std::optional<std::string>(std::move(value));
+}
+
 void Txn::Put(Cf cf, std::string_view key, std::string_view value) {
   impl_->batch->Put(impl_->db->handles.at(cf.index), rocksdb::Slice(key.data(), key.size()),
                     rocksdb::Slice(value.data(), value.size()));

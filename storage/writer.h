@@ -37,6 +37,9 @@ class Txn {
  public:
   // Sees this group's earlier writes, then the database.
   absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key);
+  // This group's own last put of `key`, without reading the database: nullopt when the group has
+  // not written it (or has deleted it). For a service that knows what the database holds.
+  absl::StatusOr<std::optional<std::string>> GetWritten(Cf cf, std::string_view key);
   void Put(Cf cf, std::string_view key, std::string_view value);
   void Delete(Cf cf, std::string_view key);
 

@@ -168,6 +168,12 @@ void UsageBook::LoadUsed(const std::string& key, int64_t used_fen, int64_t used_
   k.used_count = used_count;
 }
 
+Counter UsageBook::Of(const std::string& key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Counter* k = Find(key);
+  return k ? *k : Counter{};
+}
+
 Counter UsageBook::CampaignTotal(const std::string& campaign_id) const {
   std::lock_guard<std::mutex> lock(mu_);
   const Counter* k = Find(CampaignKey(campaign_id));

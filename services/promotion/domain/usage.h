@@ -61,6 +61,8 @@ class UsageBook final : public UsageView {
   template <typename Visit>
   static void ForEachCounter(const Hold& h, Visit visit);
 
+  // The counter `key` (from ForEachCounter): zero if nothing was ever held or used there.
+  Counter Of(const std::string& key) const;
   // The campaign's total, or one funder's share of it (fen only).
   Counter CampaignTotal(const std::string& campaign_id) const;
   Counter FunderTotal(const std::string& campaign_id, perks::v1::Funder funder) const;

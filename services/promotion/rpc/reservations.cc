@@ -211,18 +211,33 @@ absl::Status Reservations::Commit(storage::Txn& txn, const perks::v1::CommitRequ
 }
 
 // What is used survives restarts in one record per counter.
+//
+// The record's value is not read from the database: it is what the book counts as used, plus what
+// this group's earlier commands added. The book's used counts move only in the Dones of this
+// writer's commands (Committed), which run once their group is written and before the next
+// group's commands; so outside this group's own writes the book and the stored records agree.
 absl::Status Reservations::AddUsed(storage::Txn& txn, const std::vector<Hold>& holds) {
   absl::Status bad = absl::OkStatus();
   for (const Hold& h : holds) {
     UsageBook::ForEachCounter(h, [&](const std::string& counter, int64_t fen) {
       if (!bad.ok()) return;
       storage::Key key = keys::Used(counter);
-      auto used = GetRecord<UsedRecord>(txn, usage_, key);
-      if (!used.ok()) {
-        bad = used.status();
+      auto written = txn.GetWritten(usage_, key.bytes());
+      if (!written.ok()) {
+        bad = written.status();
         return;
       }
-      UsedRecord next = used->value_or(UsedRecord());
+      UsedRecord next;
+      if (written->has_value()) {
+        if (!next.ParseFromString(**written)) {
+          bad = absl::DataLossError(absl::StrCat("the usage record ", counter, " is unreadable"));
+          return;
+        }
+      } else {
+        const Counter book = book_.Of(counter);
+        next.set_used_fen(book.used_fen);
+        next.set_used_count(book.used_count);
+      }
       next.set_used_fen(next.used_fen() + fen);
       next.set_used_count(next.used_count() + 1);
       txn.Put(usage_, key.bytes(), next.SerializeAsString());

@@ -1,6 +1,7 @@
 #include "services/promotion/rpc/reservations.h"
 
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <set>
 #include <string>
@@ -189,6 +190,52 @@ TEST_F(ReservationsTest, UsedAndHeldSurviveARestartAndHeldOnesStillExpire) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->state(), perks::v1::RESERVATION_STATE_EXPIRED);
   EXPECT_EQ(Total().used_fen, 3000);
+}
+
+TEST_F(ReservationsTest, CommitsThatShareAGroupAreAllCountedAfterARestart) {
+  std::vector<Reservation> held;
+  for (const char* member : {"a", "b", "c"}) held.push_back(Reserve(For(member)));
+  ASSERT_TRUE(Commit(held[0].reservation_id(), Till()).ok());
+  // The other two commit in one group, each counted once its group is written, as the service
+  // does (in the command's Done).
+  std::promise<void> gate;
+  std::shared_future<void> opened = gate.get_future().share();
+  ASSERT_TRUE(writer_
+                  ->Submit(
+                      [opened](storage::Txn&) {
+                        opened.wait();
+                        return absl::OkStatus();
+                      },
+                      [](absl::Status) {})
+                  .ok());
+  std::vector<std::promise<absl::Status>> done(2);
+  std::vector<std::vector<Hold>> settled(2);
+  std::vector<Reservation> out(2);
+  for (size_t i = 0; i < 2; ++i) {
+    perks::v1::CommitRequest req;
+    req.set_reservation_id(held[i + 1].reservation_id());
+    ASSERT_TRUE(writer_
+                    ->Submit(
+                        [this, req, i, &settled, &out](storage::Txn& txn) {
+                          return reservations_->Commit(txn, req, Till(), &out[i], &settled[i]);
+                        },
+                        [this, req, i, &settled, &done](absl::Status s) {
+                          if (s.ok()) reservations_->Committed(req.reservation_id(), settled[i]);
+                          done[i].set_value(s);
+                        })
+                    .ok());
+  }
+  gate.set_value();
+  for (auto& d : done) ASSERT_TRUE(d.get_future().get().ok());
+  EXPECT_EQ(Total().used_fen, 9000);
+  Restart();
+  EXPECT_EQ(Total().used_fen, 9000);
+  EXPECT_EQ(Total().used_count, 3);
+  EXPECT_EQ(
+      reservations_->book().FunderTotal("supermarket-100-30", perks::v1::FUNDER_BANK).used_fen,
+      4500);
+  // The budget of 90 yuan is used up: nothing more fits.
+  EXPECT_EQ(Reserve(For("d")).evaluation().discount_fen(), 0);
 }
 
 TEST_F(ReservationsTest, AnExpiredReservationReturnsItsBudgetByItselfAndCannotBeCommitted) {
