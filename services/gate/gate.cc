@@ -340,14 +340,15 @@ void Gate::LogRefused(std::string_view method, const Caller& caller, const absl:
        {"reason", std::string(s.message())}});
 }
 
-void Gate::AddLocal(std::string_view method, MakeHandler make) {
+void Gate::AddLocal(std::string_view method, const google::protobuf::Descriptor* request,
+                    const google::protobuf::Descriptor* response, MakeHandler make) {
   std::string full_method = absl::StrCat("/", service_, "/", std::string(method));
   // A local call is a call from another Perks service: it must be one the policy admits.
   if (!(policy_.RolesFor(full_method) & RoleBit(perks::v1::ROLE_SERVICE))) {
     Log(LogLevel::kError, "gate.local_refused", {{"method", full_method}});
     std::abort();
   }
-  local_[std::string(method)] = Local{std::move(full_method), std::move(make)};
+  local_[std::string(method)] = Local{std::move(full_method), request, response, std::move(make)};
 }
 
 bool Gate::CallLocally(std::string_view method, const google::protobuf::Message& req,
@@ -355,6 +356,17 @@ bool Gate::CallLocally(std::string_view method, const google::protobuf::Message&
   auto it = local_.find(absl::string_view(method.data(), method.size()));
   if (it == local_.end()) return false;
   const Local& local = it->second;
+  // The handler casts to the method's own types: a caller that names another method's is a bug.
+  if (req.GetDescriptor() != local.request || resp->GetDescriptor() != local.response) {
+    Log(LogLevel::kError, "gate.local_mismatch",
+        {{"method", local.full_method}, {"request", req.GetDescriptor()->full_name()}});
+    std::abort();
+  }
+  if (local_stopped_.load(std::memory_order_acquire)) {
+    done(absl::UnavailableError(
+        absl::StrCat("the ", ShortName(), " service is stopping; send again once it is back")));
+    return true;
+  }
   Caller service;
   service.set_role(perks::v1::ROLE_SERVICE);
   service.set_name("service");

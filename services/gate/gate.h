@@ -117,16 +117,23 @@ class Gate {
   // answer. Only before serving; only methods the policy lets a service call.
   template <typename Req, typename Resp>
   void ServeLocally(std::string_view method, std::function<Handler(const Req*, Resp*)> make) {
-    AddLocal(method, [make = std::move(make)](const google::protobuf::Message& req,
-                                              google::protobuf::Message* resp) {
-      return make(static_cast<const Req*>(&req), static_cast<Resp*>(resp));
-    });
+    AddLocal(method, Req::descriptor(), Resp::descriptor(),
+             [make = std::move(make)](const google::protobuf::Message& req,
+                                      google::protobuf::Message* resp) {
+               return make(static_cast<const Req*>(&req), static_cast<Resp*>(resp));
+             });
   }
   // Runs `method` for another Perks service in this process, as a gRPC call from it would run:
-  // `req` and `resp` must stay alive until `done`, which may run before this returns. False (and
-  // `done` dropped) when `method` is not served locally.
+  // `req` and `resp` must stay alive until `done`, which may run before this returns, on the
+  // caller's thread or on the callee's writer thread. Unlike a gRPC call it has no deadline of its
+  // own: it is answered when the callee's writer is done with it. Once StopServingLocally has
+  // run, it is answered UNAVAILABLE at once. False, with `done` left untouched, when `method` is
+  // not served locally.
   bool CallLocally(std::string_view method, const google::protobuf::Message& req,
                    google::protobuf::Message* resp, Done& done) const;
+  // After the gRPC server has stopped: the services close one after another, and no call may
+  // reach one that is closing.
+  void StopServingLocally() { local_stopped_.store(true, std::memory_order_release); }
   // Told of every local call once answered, as the metrics are told of gRPC calls: its full
   // method ("/perks.v1.CardService/LookupCard"), its code and how long it took. Before serving.
   using Answered =
@@ -142,7 +149,8 @@ class Gate {
  private:
   using MakeHandler =
       std::function<Handler(const google::protobuf::Message&, google::protobuf::Message*)>;
-  void AddLocal(std::string_view method, MakeHandler make);
+  void AddLocal(std::string_view method, const google::protobuf::Descriptor* request,
+                const google::protobuf::Descriptor* response, MakeHandler make);
   // Logs a refusal of `method` to `caller` as "<service>.refused".
   void LogRefused(std::string_view method, const perks::v1::Caller& caller,
                   const absl::Status& s) const;
@@ -182,10 +190,13 @@ class Gate {
 
   struct Local {
     std::string full_method;
+    const google::protobuf::Descriptor* request;  // the types `make` casts to
+    const google::protobuf::Descriptor* response;
     MakeHandler make;
   };
   absl::flat_hash_map<std::string, Local> local_;  // filled before serving, then only read
   Answered answered_;
+  std::atomic<bool> local_stopped_{false};
 };
 
 // Where another Perks service answers: its gRPC channel and, when it runs in this process, its

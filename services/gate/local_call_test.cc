@@ -85,6 +85,19 @@ TEST_F(LocalCallTest, AMethodNotServedLocallyGoesOverGrpcAndIsUnavailableWithout
   EXPECT_TRUE(answers_.empty());
 }
 
+TEST_F(LocalCallTest, OnceStoppedALocalCallIsAnsweredUnavailableWithoutRunningTheHandler) {
+  Peer<perks::v1::CardService> cards(&caller_);
+  cards.Connect(PeerLink(nullptr, &callee_));
+  callee_.StopServingLocally();
+  auto call = Gate::NewCall<perks::v1::LookupCardRequest, perks::v1::Card>();
+  call->req.mutable_card()->set_card_id("c-1");
+  absl::Status answer;
+  cards.Call("LookupCard", &perks::v1::CardService::Stub::async::LookupCard, call,
+             [&answer](absl::Status s) { answer = std::move(s); });
+  EXPECT_EQ(answer.code(), absl::StatusCode::kUnavailable) << answer;
+  EXPECT_EQ(call->resp.card_id(), "");  // the handler did not run
+}
+
 TEST_F(LocalCallTest, AnUnconnectedPeerAnswersUnavailable) {
   Peer<perks::v1::CardService> cards(&caller_);
   EXPECT_FALSE(cards.connected());

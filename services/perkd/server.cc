@@ -526,14 +526,25 @@ void Server::Shutdown(absl::Duration grace) {
     parts_->grpc_server->Shutdown(deadline);
     parts_->grpc_server->Wait();
   }
+  // What recovery or an expiry still does after the grace goes no further into another service:
+  // they close one after another.
+  for (Gate* g : {parts_->auth ? &parts_->auth->gate() : nullptr,
+                  parts_->card ? &parts_->card->gate() : nullptr,
+                  parts_->merchant ? &parts_->merchant->gate() : nullptr,
+                  parts_->promotion ? &parts_->promotion->gate() : nullptr,
+                  parts_->checkout ? &parts_->checkout->gate() : nullptr,
+                  parts_->settlement ? &parts_->settlement->gate() : nullptr}) {
+    if (g) g->StopServingLocally();
+  }
   parts_->metrics->Stop();  // scraped until the calls are done; none reads a closing database
   // Each service drains its writer and syncs and closes its own database.
   for (absl::Status s : {parts_->checkout ? parts_->checkout->Close() : absl::OkStatus(),
                          parts_->settlement ? parts_->settlement->Close() : absl::OkStatus(),
                          parts_->auth ? parts_->auth->Close() : absl::OkStatus(),
+                         // Before the card service: its last commands' answers may credit cards.
+                         parts_->promotion ? parts_->promotion->Close() : absl::OkStatus(),
                          parts_->card ? parts_->card->Close() : absl::OkStatus(),
-                         parts_->merchant ? parts_->merchant->Close() : absl::OkStatus(),
-                         parts_->promotion ? parts_->promotion->Close() : absl::OkStatus()}) {
+                         parts_->merchant ? parts_->merchant->Close() : absl::OkStatus()}) {
     if (!s.ok()) Log(LogLevel::kError, "server.close_failed", {{"reason", s.ToString()}});
   }
   Log(LogLevel::kInfo, "server.stopped");

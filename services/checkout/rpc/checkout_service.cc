@@ -154,7 +154,9 @@ absl::Status CheckoutService::Close() {
   expiry_.Stop();
   {
     // Recovery and expiry steps still waiting for another service's answer: the gRPC server has
-    // stopped by now, so their calls end soon.
+    // stopped by now and the services in this process no longer take direct calls
+    // (Gate::StopServingLocally), so their calls end soon; a step under way in another service's
+    // writer ends when that writer has written it.
     std::unique_lock<std::mutex> lock(mu_);
     idle_.wait_for(lock, std::chrono::seconds(30), [this] { return background_ == 0; });
   }
