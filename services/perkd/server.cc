@@ -46,6 +46,16 @@ struct Server::Parts {
   std::unique_ptr<settlement::SettlementService> settlement;
   std::unique_ptr<AdminService> admin;
   std::unique_ptr<grpc::Server> grpc_server;
+
+  // Each service's gate by its name, null for a service this process does not run.
+  std::map<std::string, Gate*> Gates() {
+    return {{"auth", auth ? &auth->gate() : nullptr},
+            {"card", card ? &card->gate() : nullptr},
+            {"merchant", merchant ? &merchant->gate() : nullptr},
+            {"promotion", promotion ? &promotion->gate() : nullptr},
+            {"checkout", checkout ? &checkout->gate() : nullptr},
+            {"settlement", settlement ? &settlement->gate() : nullptr}};
+  }
 };
 
 absl::StatusOr<std::string> LoadOrCreateSecret(const std::string& secrets_dir,
@@ -413,13 +423,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   // Services reach each other through gRPC: in this process, or at the peer's address. One in
   // this process is also linked by its gate: the methods it serves locally (the ones every
   // checkout calls) are called directly, without a gRPC call in between.
-  const std::map<std::string, Gate*> local_gates = {
-      {"auth", parts.auth ? &parts.auth->gate() : nullptr},
-      {"card", parts.card ? &parts.card->gate() : nullptr},
-      {"merchant", parts.merchant ? &parts.merchant->gate() : nullptr},
-      {"promotion", parts.promotion ? &parts.promotion->gate() : nullptr},
-      {"checkout", parts.checkout ? &parts.checkout->gate() : nullptr},
-      {"settlement", parts.settlement ? &parts.settlement->gate() : nullptr}};
+  const std::map<std::string, Gate*> local_gates = parts.Gates();
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
   std::map<std::string, PeerLink> links;
   for (const auto& name : kServiceNames) {
@@ -439,13 +443,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
         metrics->Answered(method, code, took);
       });
   }
-  for (Gate* g :
-       {parts.auth ? &parts.auth->gate() : nullptr, parts.card ? &parts.card->gate() : nullptr,
-        parts.merchant ? &parts.merchant->gate() : nullptr,
-        parts.promotion ? &parts.promotion->gate() : nullptr,
-        parts.checkout ? &parts.checkout->gate() : nullptr,
-        parts.settlement ? &parts.settlement->gate() : nullptr, &parts.admin->gate()}) {
-    if (!g) continue;
+  std::vector<Gate*> every_gate = {&parts.admin->gate()};
+  for (const auto& [name, g] : local_gates) {
+    if (g) every_gate.push_back(g);
+  }
+  for (Gate* g : every_gate) {
     g->Connect(channels.at("auth"), channels.at("merchant"));
     parts.metrics->AddSampler([g](std::vector<Sample>& out) {
       const Gate::Load load = g->load();
@@ -528,12 +530,7 @@ void Server::Shutdown(absl::Duration grace) {
   }
   // What recovery or an expiry still does after the grace goes no further into another service:
   // they close one after another.
-  for (Gate* g : {parts_->auth ? &parts_->auth->gate() : nullptr,
-                  parts_->card ? &parts_->card->gate() : nullptr,
-                  parts_->merchant ? &parts_->merchant->gate() : nullptr,
-                  parts_->promotion ? &parts_->promotion->gate() : nullptr,
-                  parts_->checkout ? &parts_->checkout->gate() : nullptr,
-                  parts_->settlement ? &parts_->settlement->gate() : nullptr}) {
+  for (const auto& [name, g] : parts_->Gates()) {
     if (g) g->StopServingLocally();
   }
   parts_->metrics->Stop();  // scraped until the calls are done; none reads a closing database
