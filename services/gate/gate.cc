@@ -35,6 +35,17 @@ bool SameSecret(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+// Who another Perks service is, once its internal key is checked (or its call is direct).
+const Caller& ServiceCaller() {
+  static const Caller* service = [] {
+    auto* c = new Caller();
+    c->set_role(perks::v1::ROLE_SERVICE);
+    c->set_name("service");
+    return c;
+  }();
+  return *service;
+}
+
 std::unique_ptr<grpc::ClientContext> InternalContext(const std::string& key) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->set_deadline(std::chrono::system_clock::now() +
@@ -155,10 +166,7 @@ void Gate::Identify(grpc::ServerContextBase& ctx, const std::string& full_method
     if (options_.internal_key.empty() || !SameSecret(*key, options_.internal_key)) {
       return done(absl::UnauthenticatedError("the internal key is wrong"));
     }
-    Caller service;
-    service.set_role(perks::v1::ROLE_SERVICE);
-    service.set_name("service");
-    return done(service);
+    return done(ServiceCaller());
   }
   if (Header(ctx, kTerminalHeader)) {
     auto claim = ReadTerminalClaim([&ctx](const char* name) { return Header(ctx, name); });
@@ -367,20 +375,18 @@ bool Gate::CallLocally(std::string_view method, const google::protobuf::Message&
         absl::StrCat("the ", ShortName(), " service is stopping; send again once it is back")));
     return true;
   }
-  Caller service;
-  service.set_role(perks::v1::ROLE_SERVICE);
-  service.set_name("service");
+  const std::string& name = it->first;  // local_ is not changed while serving
   Handler handler = local.make(req, resp);
   const auto started = std::chrono::steady_clock::now();
-  handler(service, [this, &local, method = std::string(method), service, started,
-                    done = std::move(done)](absl::Status s) mutable {
-    if (!s.ok()) LogRefused(method, service, s);
-    if (answered_) {
-      answered_(local.full_method, static_cast<int>(s.code()),
-                std::chrono::steady_clock::now() - started);
-    }
-    done(std::move(s));
-  });
+  handler(ServiceCaller(),
+          [this, &local, &name, started, done = std::move(done)](absl::Status s) mutable {
+            if (!s.ok()) LogRefused(name, ServiceCaller(), s);
+            if (answered_) {
+              answered_(local.full_method, static_cast<int>(s.code()),
+                        std::chrono::steady_clock::now() - started);
+            }
+            done(std::move(s));
+          });
   return true;
 }
 

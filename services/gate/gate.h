@@ -229,12 +229,6 @@ class Peer {
     std::lock_guard<std::mutex> lock(mu_);
     return stub_ != nullptr || local_ != nullptr;
   }
-  // The generated stub, for what Call does not cover; null until connected.
-  std::shared_ptr<typename Service::Stub> stub() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return stub_;
-  }
-
   template <typename Req, typename Resp>
   using Method = void (Service::Stub::async::*)(grpc::ClientContext*, const Req*, Resp*,
                                                 std::function<void(grpc::Status)>);

@@ -436,16 +436,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     }
   }
   Metrics* metrics = parts.metrics.get();
-  for (const auto& [name, g] : local_gates) {
-    // Local calls are counted with the gRPC calls, under their method.
-    if (g)
-      g->OnLocalAnswer([metrics](const std::string& method, int code, auto took) {
-        metrics->Answered(method, code, took);
-      });
-  }
   std::vector<Gate*> every_gate = {&parts.admin->gate()};
   for (const auto& [name, g] : local_gates) {
-    if (g) every_gate.push_back(g);
+    if (!g) continue;
+    every_gate.push_back(g);
+    // Direct calls are counted with the gRPC calls, under their method.
+    g->OnLocalAnswer([metrics](const std::string& method, int code, auto took) {
+      metrics->Answered(method, code, took);
+    });
   }
   for (Gate* g : every_gate) {
     g->Connect(channels.at("auth"), channels.at("merchant"));

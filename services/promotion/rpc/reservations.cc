@@ -217,22 +217,23 @@ absl::Status Reservations::Commit(storage::Txn& txn, const perks::v1::CommitRequ
 // writer's commands (Committed), which run once their group is written and before the next
 // group's commands; so outside this group's own writes the book and the stored records agree.
 absl::Status Reservations::AddUsed(storage::Txn& txn, const std::vector<Hold>& holds) {
+  struct GroupWrites {  // reads this group's own writes only
+    storage::Txn& txn;
+    auto Get(storage::Cf cf, std::string_view key) { return txn.GetWritten(cf, key); }
+  } group_writes{txn};
   absl::Status bad = absl::OkStatus();
   for (const Hold& h : holds) {
     UsageBook::ForEachCounter(h, [&](const std::string& counter, int64_t fen) {
       if (!bad.ok()) return;
       storage::Key key = keys::Used(counter);
-      auto written = txn.GetWritten(usage_, key.bytes());
+      auto written = GetRecord<UsedRecord>(group_writes, usage_, key);
       if (!written.ok()) {
         bad = written.status();
         return;
       }
       UsedRecord next;
       if (written->has_value()) {
-        if (!next.ParseFromString(**written)) {
-          bad = absl::DataLossError(absl::StrCat("the usage record ", counter, " is unreadable"));
-          return;
-        }
+        next = std::move(**written);
       } else {
         const Counter book = book_.Of(counter);
         next.set_used_fen(book.used_fen);
