@@ -147,14 +147,15 @@ class BozhouTillTest : public ServerTest {
     checkout_ = CheckoutService::NewStub(channel_);
     promo_ = perks::v1::PromotionService::NewStub(channel_);
   }
-  perks::v1::ReservationState ReservationOf(const Checkout& c) {
+  perks::v1::Reservation ReservationFor(const Checkout& c) {
     perks::v1::GetReservationRequest req;
     req.set_reservation_id(c.reservation_id());
     perks::v1::Reservation r;
     grpc::Status s = promo_->GetReservation(As(bozhou_).get(), req, &r);
     EXPECT_TRUE(s.ok()) << s.error_message();
-    return r.state();
+    return r;
   }
+  perks::v1::ReservationState ReservationOf(const Checkout& c) { return ReservationFor(c).state(); }
 
   std::unique_ptr<CheckoutService::Stub> checkout_;
   std::unique_ptr<perks::v1::PromotionService::Stub> promo_;

@@ -799,6 +799,7 @@ void CheckoutService::DriveConfirm(Record rec, RecordDone done) {
   auto call = Gate::NewCall<perks::v1::CommitRequest, perks::v1::Reservation>();
   call->req.set_request_id(StepRequestId(rec, "commit"));
   call->req.set_reservation_id(rec.reservation_id());
+  call->req.set_reference(rec.checkout().bank_reference());
   auto shared = std::make_shared<std::pair<Record, RecordDone>>(std::move(rec), std::move(done));
   promotions_.Call(
       "Commit", &perks::v1::PromotionService::Stub::async::Commit, call,

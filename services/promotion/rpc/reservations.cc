@@ -200,6 +200,7 @@ absl::Status Reservations::Commit(storage::Txn& txn, const perks::v1::CommitRequ
         absl::StrCat("reservation ", r.reservation_id(),
                      " has expired; its discounts are no longer held: reserve again"));
   }
+  rec->mutable_reservation()->set_reference(req.reference());
   if (absl::Status s =
           Settle(txn, *rec, perks::v1::RESERVATION_STATE_COMMITTED, "", m.now_unix_ms, settled);
       !s.ok()) {

@@ -105,11 +105,13 @@ class ReservationsTest : public ::testing::Test {
     if (s.ok()) reservations_->Reserved(r);
     return r;
   }
-  absl::StatusOr<Reservation> Commit(const std::string& id, const Mutation& m) {
+  absl::StatusOr<Reservation> Commit(const std::string& id, const Mutation& m,
+                                     const std::string& reference = "") {
     Reservation r;
     std::vector<Hold> settled;
     perks::v1::CommitRequest req;
     req.set_reservation_id(id);
+    req.set_reference(reference);
     absl::Status s = writer_->Run(
         [&](storage::Txn& txn) { return reservations_->Commit(txn, req, m, &r, &settled); });
     if (!s.ok()) return s;
@@ -160,6 +162,18 @@ TEST_F(ReservationsTest, AReservationHoldsItsDiscountUntilCommittedAndCommittedI
   EXPECT_EQ(Commit(r.reservation_id(), Till())->state(), perks::v1::RESERVATION_STATE_COMMITTED);
   EXPECT_EQ(Total().used_fen, 3000);
   EXPECT_EQ(Release(r.reservation_id()).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ReservationsTest, ACommitKeepsThePaymentItBelongsToAcrossARestart) {
+  Reservation r = Reserve(For("a"));
+  auto c = Commit(r.reservation_id(), Till(), "BANK-0001");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->reference(), "BANK-0001");
+  Restart();
+  auto got = reservations_->Get(r.reservation_id(), Till());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->state(), perks::v1::RESERVATION_STATE_COMMITTED);
+  EXPECT_EQ(got->reference(), "BANK-0001");
 }
 
 TEST_F(ReservationsTest, TheBudgetIsNeverExceededAndAReleaseGivesItBack) {
