@@ -40,9 +40,10 @@ TEST_F(CheckoutApiTest, A100YuanSupermarketPurchaseIsAuthorizedConfirmedAndRefun
   Checkout c;
   ASSERT_TRUE(Confirm(1, &c, "RRN000000001").ok());
   EXPECT_EQ(c.state(), perks::v1::CHECKOUT_STATE_CONFIRMED);
-  EXPECT_EQ(ReservationOf(c), perks::v1::RESERVATION_STATE_COMMITTED);
-  // The promotion side knows which bank payment its discount was given for.
-  EXPECT_EQ(ReservationFor(c).reference(), "RRN000000001");
+  // Committed, and the promotion side knows which bank payment its discount was given for.
+  perks::v1::Reservation committed = ReservationFor(c);
+  EXPECT_EQ(committed.state(), perks::v1::RESERVATION_STATE_COMMITTED);
+  EXPECT_EQ(committed.reference(), "RRN000000001");
   // A confirmation sent again is answered again; with another bank reference it is refused.
   Checkout again;
   ASSERT_TRUE(Confirm(1, &again, "RRN000000001").ok());
