@@ -135,7 +135,8 @@ std::string PeerServiceConfig() {
       {"perks.v1.AuthService", {"Authenticate"}},
       {"perks.v1.MerchantService", {"GetTerminalKeys", "GetMerchant"}},
       {"perks.v1.CardService", {"LookupCard", "CreditBalance", "DebitBalance"}},
-      {"perks.v1.PromotionService", {"Evaluate", "Reserve", "Commit", "Release", "Grant"}},
+      {"perks.v1.PromotionService",
+       {"Evaluate", "Reserve", "Commit", "Release", "GetReservation", "Grant"}},
       {"perks.v1.SettlementService", {"Post"}},
   };
   std::vector<std::string> names;

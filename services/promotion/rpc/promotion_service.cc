@@ -146,6 +146,8 @@ PromotionService::PromotionService(std::unique_ptr<storage::Db> db,
       "Commit", [this](auto* req, auto* resp) { return Committing(req, resp); });
   gate_.ServeLocally<perks::v1::ReleaseRequest, perks::v1::Reservation>(
       "Release", [this](auto* req, auto* resp) { return Releasing(req, resp); });
+  gate_.ServeLocally<perks::v1::GetReservationRequest, perks::v1::Reservation>(
+      "GetReservation", [this](auto* req, auto* resp) { return GettingReservation(req, resp); });
 }
 
 PromotionService::~PromotionService() { (void)Close(); }
@@ -390,7 +392,12 @@ Gate::Handler PromotionService::Releasing(const perks::v1::ReleaseRequest* req,
 
 PromotionService::Reactor* PromotionService::GetReservation(
     Ctx* ctx, const perks::v1::GetReservationRequest* req, perks::v1::Reservation* resp) {
-  return Read(ctx, "GetReservation", *req, [this, req, resp](const Caller& caller) {
+  return gate_.Run(ctx, "GetReservation", *req, GettingReservation(req, resp));
+}
+
+Gate::Handler PromotionService::GettingReservation(const perks::v1::GetReservationRequest* req,
+                                                   perks::v1::Reservation* resp) {
+  return ReadHandler([this, req, resp](const Caller& caller) {
     Mutation scope{"", 0, ScopeTenant(caller), BoundToMerchant(caller) ? caller.merchant_id() : ""};
     auto r = reservations_->Get(req->reservation_id(), scope);
     if (!r.ok()) return r.status();

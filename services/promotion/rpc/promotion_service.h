@@ -106,6 +106,8 @@ class PromotionService final : public perks::v1::PromotionService::CallbackServi
   Gate::Handler Reserving(const perks::v1::ReserveRequest* req, perks::v1::Reservation* resp);
   Gate::Handler Committing(const perks::v1::CommitRequest* req, perks::v1::Reservation* resp);
   Gate::Handler Releasing(const perks::v1::ReleaseRequest* req, perks::v1::Reservation* resp);
+  Gate::Handler GettingReservation(const perks::v1::GetReservationRequest* req,
+                                   perks::v1::Reservation* resp);
   // Compiles every published campaign and makes it the rule set in use.
   absl::Status Recompile();
 
