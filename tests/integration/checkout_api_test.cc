@@ -202,6 +202,66 @@ TEST_F(CheckoutApiTest, OfAConfirmationAndAReversalRacingExactlyOneWins) {
   EXPECT_EQ(Ledger().entries(), discounted);
 }
 
+// A confirmation writes nothing before its commit: a process that ends after the promotion
+// service committed, and before the confirmation was written, leaves the checkout AUTHORIZED with
+// its reservation committed. Here the till's own Commit stands in for that. A reversal, a retried
+// confirmation and an expiry each find the commit and end the checkout CONFIRMED, with the bank
+// reference the commit kept; nothing is given back, and the ledger holds each discount once.
+TEST_F(CheckoutApiTest, ACommitNeverWrittenDownEndsTheCheckoutConfirmedWhoeverFindsIt) {
+  std::vector<Checkout> a(3);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(Authorize(i + 1, cards_[i], 10000, &a[i]).ok());
+    ASSERT_EQ(a[i].discount_fen(), 3000);
+    perks::v1::CommitRequest commit;
+    commit.set_request_id(absl::StrCat("checkout/", IdOf(i + 1), "/commit"));
+    commit.set_reservation_id(a[i].reservation_id());
+    commit.set_reference(absl::StrCat("RRN00000000", i + 1));
+    perks::v1::Reservation r;
+    grpc::Status s = promo_->Commit(
+        Signed(till_, "/perks.v1.PromotionService/Commit", commit).get(), commit, &r);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  auto get = [&](int trace) {
+    perks::v1::GetCheckoutRequest req;
+    *req.mutable_trace() = Trace(trace);
+    Checkout c;
+    grpc::Status s = checkout_->GetCheckout(
+        Signed(till_, "/perks.v1.CheckoutService/GetCheckout", req).get(), req, &c);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return c;
+  };
+
+  // The reversal is refused: the purchase is confirmed.
+  Checkout out;
+  grpc::Status s = Reverse(1, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("refunded, not reversed"));
+  Checkout c = get(1);
+  EXPECT_EQ(c.state(), perks::v1::CHECKOUT_STATE_CONFIRMED);
+  EXPECT_EQ(c.bank_reference(), "RRN000000001");
+  EXPECT_EQ(c.reason(), "");
+
+  // A confirmation with another bank reference is told which one the purchase was confirmed with.
+  s = Confirm(2, &out, "RRN000000009");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("RRN000000002"));
+  EXPECT_EQ(get(2).state(), perks::v1::CHECKOUT_STATE_CONFIRMED);
+  ASSERT_TRUE(Confirm(2, &out, "RRN000000002").ok());
+  EXPECT_EQ(out.bank_reference(), "RRN000000002");
+
+  // Past its expiry (the timer or the confirmation finds it first): confirmed all the same.
+  clock_.Set(absl::FromUnixMillis(a[2].expires_at_unix_ms()));
+  s = UntilAnswered([&] { return Confirm(3, &out); });
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(out.state(), perks::v1::CHECKOUT_STATE_CONFIRMED);
+  EXPECT_EQ(out.bank_reference(), "RRN000000003");
+
+  for (const Checkout& held : a) {
+    EXPECT_EQ(ReservationOf(held), perks::v1::RESERVATION_STATE_COMMITTED);
+  }
+  EXPECT_EQ(Ledger().entries(), 3);
+}
+
 // A step left in the middle (here: the promotion service was not there to answer) is finished by
 // the next start, or by the till's retry, with the same request ids: nothing happens twice.
 TEST_F(CheckoutApiTest, AStepLeftInTheMiddleIsFinishedAfterARestart) {
@@ -220,7 +280,8 @@ TEST_F(CheckoutApiTest, AStepLeftInTheMiddleIsFinishedAfterARestart) {
   EXPECT_EQ(a.discount_fen(), 3000);
   EXPECT_EQ(ReservationOf(a), perks::v1::RESERVATION_STATE_HELD);
 
-  // The confirmation is written down, and the commit cannot be made: the next start makes it.
+  // The commit cannot be made, and nothing is written: the till's retry after the restart
+  // makes it.
   RestartWith({"auth", "card", "merchant", "checkout"});
   s = Confirm(1, &out);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();

@@ -1,8 +1,9 @@
 // Crash points: perkd ends, as a crash, at each step of an authorization, a confirmation, a
 // reversal, a refund and a day's close (its --crash-at hook), with and without a card balance
 // paying part of the basket; restarted, the till sends the same request again and it is finished,
-// once. At the end the ledger holds each confirmed discount and refund exactly once, every close
-// finished, and each card's balance holds what its checkouts left it, to the fen.
+// once. A confirmation whose commit was made before the crash ends confirmed even when the till
+// sends a reversal instead. At the end the ledger holds each confirmed discount and refund exactly
+// once, every close finished, and each card's balance holds what its checkouts left it, to the fen.
 #include <map>
 #include <string>
 #include <vector>
@@ -28,7 +29,8 @@ enum class Op { kAuthorize, kConfirm, kReverse, kRefund };
 struct Case {
   std::string step;
   Op op;
-  bool voucher = false;  // the card holds a voucher that pays part of the basket
+  bool voucher = false;        // the card holds a voucher that pays part of the basket
+  bool reverse_after = false;  // after the restart, the till reverses rather than retries
 };
 
 constexpr char kVoucher[] = "test-voucher";
@@ -36,7 +38,7 @@ constexpr int64_t kVoucherFen = 5000;
 
 class CrashPointsTest : public BozhouTillTest {
  protected:
-  CrashPointsTest() { card_count_ = 12; }
+  CrashPointsTest() { card_count_ = 14; }
 
   // A voucher the union funds, spendable at supermarkets, on cards_[first...].
   void GiveVouchers(size_t first) {
@@ -115,16 +117,25 @@ class CrashPointsTest : public BozhouTillTest {
 
 TEST_F(CrashPointsTest, EveryStepLeftByACrashIsFinishedOnceByTheRetry) {
   const std::vector<Case> cases = {
-      {"authorize.written", Op::kAuthorize},    {"authorize.reserved", Op::kAuthorize},
-      {"confirm.written", Op::kConfirm},        {"confirm.committed", Op::kConfirm},
-      {"confirm.saved", Op::kConfirm},          {"reverse.written", Op::kReverse},
-      {"reverse.released", Op::kReverse},       {"refund.saved", Op::kRefund},
-      {"authorize.paid", Op::kAuthorize, true}, {"reverse.written", Op::kReverse, true},
-      {"reverse.released", Op::kReverse, true}, {"refund.saved", Op::kRefund, true},
+      {"authorize.written", Op::kAuthorize},
+      {"authorize.reserved", Op::kAuthorize},
+      {"confirm.begun", Op::kConfirm},
+      {"confirm.committed", Op::kConfirm},
+      {"confirm.committed", Op::kConfirm, false, true},
+      {"confirm.saved", Op::kConfirm},
+      {"reverse.written", Op::kReverse},
+      {"reverse.released", Op::kReverse},
+      {"refund.saved", Op::kRefund},
+      {"authorize.paid", Op::kAuthorize, true},
+      {"confirm.committed", Op::kConfirm, true, true},
+      {"reverse.written", Op::kReverse, true},
+      {"reverse.released", Op::kReverse, true},
+      {"refund.saved", Op::kRefund, true},
   };
+  constexpr size_t kFirstVoucher = 9;
   ASSERT_LE(cases.size(), cards_.size());
-  GiveVouchers(8);  // the cards of the voucher cases
-  for (size_t i = 0; i < cases.size(); ++i) ASSERT_EQ(cases[i].voucher, i >= 8) << i;
+  GiveVouchers(kFirstVoucher);  // the cards of the voucher cases
+  for (size_t i = 0; i < cases.size(); ++i) ASSERT_EQ(cases[i].voucher, i >= kFirstVoucher) << i;
   server_.reset();  // from here on, real perkd processes on the same data
   std::vector<std::string> purchases;
   std::vector<std::pair<std::string, std::string>> voucher_purchases;  // (checkout, card)
@@ -161,7 +172,14 @@ TEST_F(CrashPointsTest, EveryStepLeftByACrashIsFinishedOnceByTheRetry) {
     }
     ChildServer child = StartChild();
     TillClient till(child.address(), till_, "20261202");
-    switch (cases[i].op) {
+    if (cases[i].reverse_after) {
+      // The commit was made: the reversal is refused, and the purchase is confirmed, with what
+      // the voucher paid kept (the start, or the reversal itself, finds the commit).
+      grpc::Status s = UntilAnswered([&] { return till.Reverse(trace, &out); });
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+      EXPECT_TRUE(absl::StrContains(s.error_message(), "is confirmed")) << s.error_message();
+    }
+    switch (cases[i].reverse_after ? Op::kConfirm : cases[i].op) {
       case Op::kAuthorize:
         ASSERT_TRUE(UntilAnswered([&] { return till.Authorize(trace, card, 12000, &out); }).ok());
         EXPECT_EQ(out.state(), perks::v1::CHECKOUT_STATE_AUTHORIZED);
@@ -254,8 +272,8 @@ TEST_F(CrashPointsTest, EveryStepLeftByACrashIsFinishedOnceByTheRetry) {
       add(r.balance_funding(), -1);
     }
   }
-  // 8 purchases confirmed (2 of them partly paid by voucher), 2 refunds, each settling something.
-  EXPECT_EQ(entries, 2 + 8 + 2);
+  // 10 purchases confirmed (3 of them partly paid by voucher), 2 refunds, each settling something.
+  EXPECT_EQ(entries, 2 + 10 + 2);
   perks::v1::CheckLedgerRequest check_req;
   check_req.set_tenant_id("bozhou");
   perks::v1::LedgerCheck check;

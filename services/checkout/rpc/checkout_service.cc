@@ -65,6 +65,53 @@ absl::Status Busy(const std::string& id) {
       "another step of checkout ", id, " is under way; send the same request again in a moment"));
 }
 
+absl::Status ConfirmedNotReversed(const perks::v1::TraceRef& t) {
+  return absl::FailedPreconditionError(
+      absl::StrCat(Describe(t), " is confirmed: a confirmed purchase is refunded, not reversed"));
+}
+
+// The answer to a confirmation with `bank_reference` of a checkout that is confirmed.
+absl::StatusOr<CheckoutService::Record> AnswerConfirmed(CheckoutService::Record rec,
+                                                        const perks::v1::TraceRef& t,
+                                                        const std::string& bank_reference) {
+  const std::string& confirmed_with = rec.checkout().bank_reference();
+  if (!bank_reference.empty() && bank_reference != confirmed_with) {
+    return absl::AlreadyExistsError(absl::StrCat(Describe(t), " was confirmed with bank reference ",
+                                                 confirmed_with, ", not ", bank_reference));
+  }
+  return rec;
+}
+
+std::string ExpiredRefusal(const perks::v1::TraceRef& t, const perks::v1::Checkout& c) {
+  return absl::StrCat("the authorization of ", Describe(t), " expired at ",
+                      LocalTime(c.expires_at_unix_ms()),
+                      " (Asia/Shanghai); void the bank payment, or authorize again with a new "
+                      "trace number");
+}
+
+// A confirmation's answer once the reversal (or expiry) it found is finished: refused with
+// `refusal` (or with the state it ended in), unless it ended confirmed (its commit had been made,
+// by a process that ended before writing so).
+CheckoutService::RecordDone ConfirmAnswer(perks::v1::TraceRef trace, std::string bank_reference,
+                                          CheckoutService::RecordDone finish,
+                                          std::string refusal = "") {
+  return [trace = std::move(trace), bank_reference = std::move(bank_reference),
+          finish = std::move(finish),
+          refusal = std::move(refusal)](absl::StatusOr<CheckoutService::Record> r) mutable {
+    if (!r.ok()) return finish(r.status());
+    const CheckoutState state = r->checkout().state();
+    if (state == perks::v1::CHECKOUT_STATE_CONFIRMED) {
+      return finish(AnswerConfirmed(std::move(*r), trace, bank_reference));
+    }
+    if (refusal.empty()) {
+      refusal = absl::StrCat(Describe(trace), " is ", perks::v1::CheckoutState_Name(state),
+                             " and cannot be confirmed; void the bank payment, or authorize again "
+                             "with a new trace number");
+    }
+    finish(absl::FailedPreconditionError(refusal));
+  };
+}
+
 // A refusal that is the answer (retrying the same call gets the same one), as opposed to a
 // failure to reach an answer.
 bool Definitive(absl::StatusCode code) {
@@ -256,9 +303,8 @@ void CheckoutService::Save(Record rec, RecordDone done,
   // The start of an authorization or a reversal is written down only so that a restart can finish
   // it; nobody has been answered on its strength, and the promotion service's holds expire by
   // themselves. After a power cut its loss is the step never having begun (the till's retry
-  // begins it again, with the same request ids), so it need not wait for a sync. A confirmation's
-  // start is synced: once its commit is made, the record must not go back to AUTHORIZED, where
-  // an expiry would release what was committed.
+  // begins it again, with the same request ids), so it need not wait for a sync. (A reversal
+  // that finds the reservation committed ends confirmed, synced, like any confirmation.)
   // Not so when the card's balances may pay: their debits are durable at the card service and do
   // not expire, so the step that takes (or gives back) them must survive a power cut.
   const storage::Durability durability =
@@ -316,8 +362,7 @@ void CheckoutService::Connect(PeerLink cards, PeerLink merchants, PeerLink promo
       continue;
     }
     if ((*rec)->step() == perks::storage::v1::CHECKOUT_STEP_NONE) {
-      expiry_.Add(id, absl::FromUnixMillis((*rec)->checkout().expires_at_unix_ms()));
-      Unclaim(id);
+      RecoverAuthorized(std::move(**rec));
       continue;
     }
     {
@@ -335,6 +380,40 @@ void CheckoutService::Connect(PeerLink cards, PeerLink merchants, PeerLink promo
       EndBackground();
     });
   }
+}
+
+void CheckoutService::RecoverAuthorized(Record rec) {
+  const std::string id = rec.checkout().checkout_id();
+  const absl::Time expires = absl::FromUnixMillis(rec.checkout().expires_at_unix_ms());
+  if (rec.reservation_id().empty()) {
+    expiry_.Add(id, expires);
+    return Unclaim(id);
+  }
+  BeginBackground();
+  auto held = std::make_shared<Record>(std::move(rec));
+  GetReservation(
+      held->reservation_id(), [this, id, expires, held](absl::StatusOr<perks::v1::Reservation> r) {
+        auto end = [this, id, expires](const absl::Status& left) {
+          if (!left.ok()) {
+            // Left as it is: its Confirm, its Reverse or its expiry finishes it.
+            Log(LogLevel::kWarning, "checkout.recovery_deferred",
+                {{"checkout", id}, {"reason", left.ToString()}});
+            expiry_.Add(id, expires);
+          }
+          Unclaim(id);
+          EndBackground();
+        };
+        if (!r.ok() || r->state() != perks::v1::RESERVATION_STATE_COMMITTED) {
+          expiry_.Add(id, expires);  // waits for its Confirm or Reverse, as before the restart
+          return end(absl::OkStatus());
+        }
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          ++recovered_;
+        }
+        FinishCommitted(std::move(*held), *r,
+                        [end](absl::StatusOr<Record> saved) { end(saved.status()); });
+      });
 }
 
 void CheckoutService::BeginBackground() {
@@ -718,6 +797,7 @@ CheckoutService::Reactor* CheckoutService::Confirm(Ctx* ctx, const perks::v1::Co
     const perks::v1::Checkout& c = rec.checkout();
     switch (rec.step()) {
       case perks::storage::v1::CHECKOUT_STEP_CONFIRMING:
+        // Written by an older build, which wrote a confirmation down before its commit.
         if (!req->bank_reference().empty() && req->bank_reference() != c.bank_reference()) {
           return finish(absl::AlreadyExistsError(
               absl::StrCat(Describe(req->trace()), " is being confirmed with bank reference ",
@@ -728,40 +808,23 @@ CheckoutService::Reactor* CheckoutService::Confirm(Ctx* ctx, const perks::v1::Co
         return finish(absl::UnavailableError(
             absl::StrCat("the authorization of ", Describe(req->trace()),
                          " has not finished: send the authorization again, then confirm")));
-      case perks::storage::v1::CHECKOUT_STEP_REVERSING: {
+      case perks::storage::v1::CHECKOUT_STEP_REVERSING:
         // A reversal (or an expiry) was written down: it is finished, then answered for.
-        auto trace = req->trace();
-        return DriveReverse(
-            std::move(rec), [trace, finish = std::move(finish)](absl::StatusOr<Record> r) mutable {
-              if (!r.ok()) return finish(r.status());
-              finish(absl::FailedPreconditionError(absl::StrCat(
-                  Describe(trace), " is ", perks::v1::CheckoutState_Name(r->checkout().state()),
-                  " and cannot be confirmed; void the bank payment, or authorize again with a new ",
-                  "trace number")));
-            });
-      }
+        return DriveReverse(std::move(rec),
+                            ConfirmAnswer(req->trace(), req->bank_reference(), std::move(finish)));
       default:
         break;
     }
     switch (c.state()) {
       case perks::v1::CHECKOUT_STATE_CONFIRMED:
-        if (!req->bank_reference().empty() && req->bank_reference() != c.bank_reference()) {
-          return finish(absl::AlreadyExistsError(
-              absl::StrCat(Describe(req->trace()), " was confirmed with bank reference ",
-                           c.bank_reference(), ", not ", req->bank_reference())));
-        }
-        return finish(std::move(rec));
+        return finish(AnswerConfirmed(std::move(rec), req->trace(), req->bank_reference()));
       case perks::v1::CHECKOUT_STATE_REVERSED:
         return finish(absl::FailedPreconditionError(absl::StrCat(
             Describe(req->trace()), " was reversed at ", LocalTime(c.settled_at_unix_ms()),
             " and cannot be confirmed; void the bank payment, or authorize again with a new ",
             "trace number")));
       case perks::v1::CHECKOUT_STATE_EXPIRED:
-        return finish(absl::FailedPreconditionError(
-            absl::StrCat("the authorization of ", Describe(req->trace()), " expired at ",
-                         LocalTime(c.expires_at_unix_ms()),
-                         " (Asia/Shanghai); void the bank payment, or authorize again with a new "
-                         "trace number")));
+        return finish(absl::FailedPreconditionError(ExpiredRefusal(req->trace(), c)));
       case perks::v1::CHECKOUT_STATE_AUTHORIZED:
         break;
       default:
@@ -770,32 +833,26 @@ CheckoutService::Reactor* CheckoutService::Confirm(Ctx* ctx, const perks::v1::Co
     if (absl::ToUnixMillis(clock_->Now()) >= c.expires_at_unix_ms()) {
       // Too late: it expires now, and the confirmation is refused.
       StartReverse(rec, perks::v1::CHECKOUT_STATE_EXPIRED, "not confirmed in time");
-      const int64_t expired_at = c.expires_at_unix_ms();
-      auto trace = req->trace();
-      return Save(std::move(rec), [this, expired_at, trace, finish = std::move(finish)](
-                                      absl::StatusOr<Record> saved) mutable {
-        if (!saved.ok()) return finish(saved.status());
-        DriveReverse(std::move(*saved), [expired_at, trace, finish = std::move(finish)](
-                                            absl::StatusOr<Record> r) mutable {
-          if (!r.ok()) return finish(r.status());
-          finish(absl::FailedPreconditionError(absl::StrCat(
-              "the authorization of ", Describe(trace), " expired at ", LocalTime(expired_at),
-              " (Asia/Shanghai); void the bank payment, or authorize again with a new trace ",
-              "number")));
-        });
-      });
+      RecordDone answer = ConfirmAnswer(req->trace(), req->bank_reference(), std::move(finish),
+                                        ExpiredRefusal(req->trace(), c));
+      return Save(std::move(rec),
+                  [this, answer = std::move(answer)](absl::StatusOr<Record> saved) mutable {
+                    if (!saved.ok()) return answer(saved.status());
+                    DriveReverse(std::move(*saved), std::move(answer));
+                  });
     }
-    rec.set_step(perks::storage::v1::CHECKOUT_STEP_CONFIRMING);
+    // Nothing is written before the commit: the promotion service's commit, which keeps the bank
+    // reference, is what a restart or a later reversal reads to learn that it was made.
+    // (Committed before with another bank reference, it is confirmed with that one, and the
+    // till is told.)
     rec.mutable_checkout()->set_bank_reference(req->bank_reference());
-    Save(std::move(rec), [this, finish = std::move(finish)](absl::StatusOr<Record> saved) mutable {
-      if (!saved.ok()) return finish(saved.status());
-      DriveConfirm(std::move(*saved), std::move(finish));
-    });
+    DriveConfirm(std::move(rec),
+                 ConfirmAnswer(req->trace(), req->bank_reference(), std::move(finish)));
   });
 }
 
 void CheckoutService::DriveConfirm(Record rec, RecordDone done) {
-  AtStep("confirm.written");
+  AtStep("confirm.begun");
   auto call = Gate::NewCall<perks::v1::CommitRequest, perks::v1::Reservation>();
   call->req.set_request_id(StepRequestId(rec, "commit"));
   call->req.set_reservation_id(rec.reservation_id());
@@ -803,53 +860,89 @@ void CheckoutService::DriveConfirm(Record rec, RecordDone done) {
   auto shared = std::make_shared<std::pair<Record, RecordDone>>(std::move(rec), std::move(done));
   promotions_.Call(
       "Commit", &perks::v1::PromotionService::Stub::async::Commit, call,
-      [this, shared](absl::Status why) {
+      [this, call, shared](absl::Status why) {
         Record& rec = shared->first;
-        const int64_t now = absl::ToUnixMillis(clock_->Now());
-        absl::Status refused;
-        if (!why.ok()) {
-          // Only FAILED_PRECONDITION says the reservation is no longer held.
-          if (why.code() != absl::StatusCode::kFailedPrecondition) {
-            return shared->second(absl::UnavailableError(
-                absl::StrCat("the confirmation is not finished (", why.message(),
-                             "); send the same confirmation again")));
-          }
-          // The campaigns no longer hold it: the authorization has expired.
-          refused = absl::FailedPreconditionError(
-              absl::StrCat("the authorization of ", rec.checkout().checkout_id(),
-                           " is no longer held (", why.message(),
-                           "); void the bank payment, or authorize again with a new trace number"));
-          if (rec.checkout().from_balances_fen() > 0) {
-            // What the card's balances paid goes back: the expiry is finished as a reversal.
-            StartReverse(rec, perks::v1::CHECKOUT_STATE_EXPIRED, std::string(why.message()));
-            return Save(std::move(rec), [this, shared, refused](absl::StatusOr<Record> saved) {
-              if (!saved.ok()) return shared->second(saved.status());
-              DriveReverse(std::move(*saved), [shared, refused](absl::StatusOr<Record> r) {
-                if (!r.ok()) return shared->second(r.status());
-                shared->second(refused);
+        if (why.ok()) return FinishCommitted(std::move(rec), call->resp, std::move(shared->second));
+        auto not_finished = [shared](const absl::Status& why) {
+          shared->second(absl::UnavailableError(
+              absl::StrCat("the confirmation is not finished (", why.message(),
+                           "); send the same confirmation again")));
+        };
+        if (why.code() == absl::StatusCode::kAlreadyExists) {
+          // Committed before, with another bank reference: it is confirmed with that one.
+          return GetReservation(
+              rec.reservation_id(),
+              [this, shared, not_finished](absl::StatusOr<perks::v1::Reservation> r) {
+                if (!r.ok()) return not_finished(r.status());
+                if (r->state() != perks::v1::RESERVATION_STATE_COMMITTED) {
+                  return not_finished(
+                      absl::FailedPreconditionError("its reservation is not committed"));
+                }
+                FinishCommitted(std::move(shared->first), *r, std::move(shared->second));
               });
-            });
-          }
-          rec.mutable_checkout()->set_state(perks::v1::CHECKOUT_STATE_EXPIRED);
-          rec.mutable_checkout()->set_reason(std::string(why.message()));
-        } else {
-          AtStep("confirm.committed");
-          rec.mutable_checkout()->set_state(perks::v1::CHECKOUT_STATE_CONFIRMED);
         }
-        rec.mutable_checkout()->set_settled_at_unix_ms(now);
+        // Only FAILED_PRECONDITION says the reservation is no longer held.
+        if (why.code() != absl::StatusCode::kFailedPrecondition) return not_finished(why);
+        // The campaigns no longer hold it: the authorization has expired.
+        absl::Status refused = absl::FailedPreconditionError(absl::StrCat(
+            "the authorization of ", rec.checkout().checkout_id(), " is no longer held (",
+            why.message(), "); void the bank payment, or authorize again with a new trace number"));
+        auto answer = [shared, refused](absl::StatusOr<Record> r) {
+          if (!r.ok()) return shared->second(r.status());
+          shared->second(refused);
+        };
+        if (rec.checkout().from_balances_fen() > 0) {
+          // What the card's balances paid goes back: the expiry is finished as a reversal.
+          StartReverse(rec, perks::v1::CHECKOUT_STATE_EXPIRED, std::string(why.message()));
+          return Save(std::move(rec), [this, answer](absl::StatusOr<Record> saved) {
+            if (!saved.ok()) return answer(saved.status());
+            DriveReverse(std::move(*saved), answer);
+          });
+        }
+        rec.mutable_checkout()->set_state(perks::v1::CHECKOUT_STATE_EXPIRED);
+        rec.mutable_checkout()->set_reason(std::string(why.message()));
+        rec.mutable_checkout()->set_settled_at_unix_ms(absl::ToUnixMillis(clock_->Now()));
         rec.set_step(perks::storage::v1::CHECKOUT_STEP_NONE);
-        // A confirmed discount goes to settlement in the same write as the confirmation.
-        std::optional<perks::v1::SettlementEvent> settles;
-        if (refused.ok()) settles = ConfirmedEvent(rec.checkout());
-        Save(
-            std::move(rec),
-            [this, shared, refused](absl::StatusOr<Record> saved) {
-              if (saved.ok() && refused.ok()) AtStep("confirm.saved");
-              if (saved.ok()) expiry_.Remove(saved->checkout().checkout_id());
-              if (saved.ok() && !refused.ok()) return shared->second(refused);
-              shared->second(std::move(saved));
-            },
-            std::move(settles));
+        Save(std::move(rec), [this, answer](absl::StatusOr<Record> saved) {
+          if (saved.ok()) expiry_.Remove(saved->checkout().checkout_id());
+          answer(std::move(saved));
+        });
+      });
+}
+
+void CheckoutService::FinishCommitted(Record rec, const perks::v1::Reservation& committed,
+                                      RecordDone done) {
+  AtStep("confirm.committed");
+  perks::v1::Checkout& c = *rec.mutable_checkout();
+  c.set_state(perks::v1::CHECKOUT_STATE_CONFIRMED);
+  // The payment the commit was made for (a reversal that found it knows no other).
+  if (!committed.reference().empty()) c.set_bank_reference(committed.reference());
+  c.set_settled_at_unix_ms(absl::ToUnixMillis(clock_->Now()));
+  c.clear_reason();
+  rec.set_step(perks::storage::v1::CHECKOUT_STEP_NONE);
+  rec.clear_reversing_to();
+  // A confirmed discount goes to settlement in the same write as the confirmation.
+  std::optional<perks::v1::SettlementEvent> settles = ConfirmedEvent(c);
+  Save(
+      std::move(rec),
+      [this, done = std::move(done)](absl::StatusOr<Record> saved) mutable {
+        if (saved.ok()) {
+          AtStep("confirm.saved");
+          expiry_.Remove(saved->checkout().checkout_id());
+        }
+        done(std::move(saved));
+      },
+      std::move(settles));
+}
+
+void CheckoutService::GetReservation(const std::string& reservation_id, ReservationDone done) {
+  auto call = Gate::NewCall<perks::v1::GetReservationRequest, perks::v1::Reservation>();
+  call->req.set_reservation_id(reservation_id);
+  promotions_.Call(
+      "GetReservation", &perks::v1::PromotionService::Stub::async::GetReservation, call,
+      [call, done = std::make_shared<ReservationDone>(std::move(done))](absl::Status s) {
+        if (!s.ok()) return (*done)(s);
+        (*done)(std::move(call->resp));
       });
 }
 
@@ -882,39 +975,44 @@ CheckoutService::Reactor* CheckoutService::Reverse(Ctx* ctx, const perks::v1::Re
       return Save(std::move(rec), std::move(finish));
     }
     Record rec = std::move(**loaded);
+    // A reversal that finds its checkout's commit made (nothing was written down after it) ends
+    // it confirmed, and is refused.
+    auto reversed = [trace = req->trace(),
+                     finish = std::move(finish)](absl::StatusOr<Record> r) mutable {
+      if (r.ok() && r->checkout().state() == perks::v1::CHECKOUT_STATE_CONFIRMED) {
+        return finish(ConfirmedNotReversed(trace));
+      }
+      finish(std::move(r));
+    };
     if (rec.step() == perks::storage::v1::CHECKOUT_STEP_REVERSING) {
-      return DriveReverse(std::move(rec), std::move(finish));
+      return DriveReverse(std::move(rec), std::move(reversed));
     }
     if (rec.step() == perks::storage::v1::CHECKOUT_STEP_CONFIRMING) {
-      // Its confirmation was written down: it is finished first, then answered for.
-      auto trace = req->trace();
-      return DriveConfirm(std::move(rec), [this, id, trace, finish = std::move(finish)](
+      // Its confirmation was written down (by an older build): it is finished first, then
+      // answered for.
+      return DriveConfirm(std::move(rec), [this, id, reversed = std::move(reversed)](
                                               absl::StatusOr<Record> r) mutable {
         auto now = Load(id);
-        if (!now.ok() || !now->has_value()) return finish(r.status());
+        if (!now.ok() || !now->has_value()) return reversed(r.status());
         const CheckoutState state = (*now)->checkout().state();
-        if (state == perks::v1::CHECKOUT_STATE_EXPIRED) return finish(std::move(**now));
-        if (state == perks::v1::CHECKOUT_STATE_CONFIRMED) {
-          return finish(absl::FailedPreconditionError(absl::StrCat(
-              Describe(trace), " is confirmed: a confirmed purchase is refunded, not reversed")));
+        if (state == perks::v1::CHECKOUT_STATE_EXPIRED ||
+            state == perks::v1::CHECKOUT_STATE_CONFIRMED) {
+          return reversed(std::move(**now));
         }
-        finish(r.status());  // not finished: the till sends the reversal again
+        reversed(r.status());  // not finished: the till sends the reversal again
       });
     }
     const CheckoutState state = rec.checkout().state();
-    if (state == perks::v1::CHECKOUT_STATE_CONFIRMED) {
-      return finish(absl::FailedPreconditionError(
-          absl::StrCat(Describe(req->trace()),
-                       " is confirmed: a confirmed purchase is refunded, not reversed")));
-    }
-    if (state == perks::v1::CHECKOUT_STATE_REVERSED || state == perks::v1::CHECKOUT_STATE_EXPIRED) {
-      return finish(std::move(rec));  // done already
+    if (state == perks::v1::CHECKOUT_STATE_CONFIRMED ||
+        state == perks::v1::CHECKOUT_STATE_REVERSED || state == perks::v1::CHECKOUT_STATE_EXPIRED) {
+      return reversed(std::move(rec));  // done already
     }
     StartReverse(rec, perks::v1::CHECKOUT_STATE_REVERSED, reason);
-    Save(std::move(rec), [this, finish = std::move(finish)](absl::StatusOr<Record> saved) mutable {
-      if (!saved.ok()) return finish(saved.status());
-      DriveReverse(std::move(*saved), std::move(finish));
-    });
+    Save(std::move(rec),
+         [this, reversed = std::move(reversed)](absl::StatusOr<Record> saved) mutable {
+           if (!saved.ok()) return reversed(saved.status());
+           DriveReverse(std::move(*saved), std::move(reversed));
+         });
   });
 }
 
@@ -967,14 +1065,30 @@ void CheckoutService::DriveReverse(Record rec, RecordDone done) {
           call->req.set_request_id(StepRequestId(shared->first, "release"));
           call->req.set_reservation_id(std::move(reservation_id));
           call->req.set_reason(shared->first.checkout().reason());
-          promotions_.Call(
-              "Release", &perks::v1::PromotionService::Stub::async::Release, call,
-              [finish, not_finished, taken = std::move(taken->taken)](absl::Status why) mutable {
-                if (!why.ok() && !Definitive(why.code())) return not_finished(why);
-                // Released, or no longer held (it expired): either way nothing is
-                // held any more.
-                finish(std::move(taken));
-              });
+          promotions_.Call("Release", &perks::v1::PromotionService::Stub::async::Release, call,
+                           [this, call, shared, finish, not_finished,
+                            taken = std::move(taken->taken)](absl::Status why) mutable {
+                             if (why.code() == absl::StatusCode::kFailedPrecondition) {
+                               // Refused as committed: a confirmation's commit was made, and the
+                               // process ended before writing it down. The checkout is confirmed,
+                               // and keeps what the card's balances paid.
+                               return GetReservation(
+                                   call->req.reservation_id(),
+                                   [this, shared, finish, not_finished, taken = std::move(taken)](
+                                       absl::StatusOr<perks::v1::Reservation> r) mutable {
+                                     if (!r.ok()) return not_finished(r.status());
+                                     if (r->state() == perks::v1::RESERVATION_STATE_COMMITTED) {
+                                       return FinishCommitted(std::move(shared->first), *r,
+                                                              std::move(shared->second));
+                                     }
+                                     finish(std::move(taken));
+                                   });
+                             }
+                             if (!why.ok() && !Definitive(why.code())) return not_finished(why);
+                             // Released, or no longer held (it expired): either way nothing is
+                             // held any more.
+                             finish(std::move(taken));
+                           });
         });
   };
   const Record& held = shared->first;

@@ -1,14 +1,20 @@
 // The checkout service over gRPC: the POS front door, with its own journal in RocksDB.
 //
 // Each checkout is one record, keyed "<terminal>:<date>:<trace>", that moves through
-//   AUTHORIZING → AUTHORIZED → CONFIRMING → CONFIRMED  (then refunds)
-//                          ↘ REVERSING  → REVERSED or EXPIRED
-// A step that calls another service (the promotion service's Reserve, Commit, Release; the card
-// service's DebitBalance for what the card's balances pay) is written down first, with the call's
-// own idempotent request id, and its end is written after the answer.
+//   AUTHORIZING → AUTHORIZED → CONFIRMED  (then refunds)
+//                          ↘ REVERSING  → REVERSED or EXPIRED (or CONFIRMED, below)
+// A step that calls another service (the promotion service's Reserve, Release; the card service's
+// DebitBalance for what the card's balances pay) is written down first, with the call's own
+// idempotent request id, and its end is written after the answer.
 // So a crash or a lost answer at any point leaves a record that says which step to finish, and
 // finishing it again changes nothing twice: on start, every record caught in a step is finished;
 // a till's retry of the same request finishes it too.
+// A confirmation is not written down before its Commit: the commit itself, which keeps the bank
+// reference, is the record of it. A checkout still AUTHORIZED whose reservation is committed was
+// confirmed by a process that ended before writing so; a start, a Reverse or an expiry that
+// finds it (Release is refused for a committed reservation) ends it CONFIRMED. So a confirmation
+// costs one synced write, not two. (CONFIRMING records written by older builds are finished as
+// they were.)
 //
 // Within the process, one step at a time runs per checkout (a claim in memory): a second request
 // for a checkout whose step is under way is answered UNAVAILABLE, to be sent again. So of a confirm
@@ -61,9 +67,9 @@ struct CheckoutServiceOptions {
   // The largest basket a till may authorize: 100,000 yuan.
   int64_t amount_fen_max = 10'000'000;
   // Test hook, called at each named step ("authorize.written", "authorize.reserved",
-  // "authorize.paid" (from the card's balances), "confirm.written", "confirm.committed",
-  // "confirm.saved", "reverse.written", "reverse.released", "refund.saved"); a crash test ends
-  // the process there.
+  // "authorize.paid" (from the card's balances), "confirm.begun" (nothing written yet, the commit
+  // not sent), "confirm.committed", "confirm.saved", "reverse.written", "reverse.released",
+  // "refund.saved"); a crash test ends the process there.
   std::function<void(std::string_view step)> at_step;
 };
 
@@ -140,6 +146,9 @@ class CheckoutService final : public perks::v1::CheckoutService::CallbackService
       const Record& rec) const;
   // The request's fingerprint, keyed with the installation's secret.
   std::string Fingerprint(const google::protobuf::Message& req) const;
+  // On start, for a checkout authorized before it: a commit made when the process ended, before
+  // its confirmation was written down, is finished as confirmed; otherwise its expiry is set.
+  void RecoverAuthorized(Record rec);
   // Steps run by recovery and expiry, which no gRPC call waits for: Close waits for them.
   void BeginBackground();
   void EndBackground();
@@ -183,6 +192,12 @@ class CheckoutService final : public perks::v1::CheckoutService::CallbackService
   void DriveAuthorize(Record rec, RecordDone done);
   void DriveConfirm(Record rec, RecordDone done);
   void DriveReverse(Record rec, RecordDone done);
+  // Ends `rec` as confirmed by `committed`, its reservation's commit (made by this confirmation,
+  // or found by a later reversal, expiry or restart): the discount goes to settlement in the same
+  // write.
+  void FinishCommitted(Record rec, const perks::v1::Reservation& committed, RecordDone done);
+  using ReservationDone = absl::AnyInvocable<void(absl::StatusOr<perks::v1::Reservation>)>;
+  void GetReservation(const std::string& reservation_id, ReservationDone done);
   // Finishes whatever step `rec` is in.
   void Drive(Record rec, RecordDone done);
   // From the expiry queue.
