@@ -390,30 +390,32 @@ void CheckoutService::RecoverAuthorized(Record rec) {
     return Unclaim(id);
   }
   BeginBackground();
-  auto held = std::make_shared<Record>(std::move(rec));
-  GetReservation(
-      held->reservation_id(), [this, id, expires, held](absl::StatusOr<perks::v1::Reservation> r) {
-        auto end = [this, id, expires](const absl::Status& left) {
-          if (!left.ok()) {
-            // Left as it is: its Confirm, its Reverse or its expiry finishes it.
-            Log(LogLevel::kWarning, "checkout.recovery_deferred",
-                {{"checkout", id}, {"reason", left.ToString()}});
-            expiry_.Add(id, expires);
-          }
-          Unclaim(id);
-          EndBackground();
-        };
-        if (!r.ok() || r->state() != perks::v1::RESERVATION_STATE_COMMITTED) {
-          expiry_.Add(id, expires);  // waits for its Confirm or Reverse, as before the restart
-          return end(absl::OkStatus());
-        }
-        {
+  const std::string reservation_id = rec.reservation_id();
+  auto step =
+      std::make_shared<Step>(std::move(rec), [this, id, expires](absl::StatusOr<Record> saved) {
+        if (saved.ok()) {
           std::lock_guard<std::mutex> lock(mu_);
           ++recovered_;
+        } else {
+          // Left as it is: its Confirm, its Reverse or its expiry finishes it.
+          Log(LogLevel::kWarning, "checkout.recovery_deferred",
+              {{"checkout", id}, {"reason", saved.status().ToString()}});
+          expiry_.Add(id, expires);
         }
-        FinishCommitted(std::move(*held), *r,
-                        [end](absl::StatusOr<Record> saved) { end(saved.status()); });
+        Unclaim(id);
+        EndBackground();
       });
+  FinishIfCommitted(reservation_id, step,
+                    [this, id, expires](absl::StatusOr<perks::v1::Reservation> r) {
+                      if (!r.ok()) {
+                        // Its expiry (or its Confirm or Reverse) finds a commit all the same.
+                        Log(LogLevel::kWarning, "checkout.recovery_deferred",
+                            {{"checkout", id}, {"reason", r.status().ToString()}});
+                      }
+                      expiry_.Add(id, expires);  // waits for its Confirm or Reverse
+                      Unclaim(id);
+                      EndBackground();
+                    });
 }
 
 void CheckoutService::BeginBackground() {
@@ -622,7 +624,7 @@ CheckoutService::Reactor* CheckoutService::Authorize(Ctx* ctx,
 void CheckoutService::DriveAuthorize(Record rec, RecordDone done) {
   AtStep("authorize.written");
   auto call = ReserveCall(rec);
-  auto shared = std::make_shared<std::pair<Record, RecordDone>>(std::move(rec), std::move(done));
+  auto shared = std::make_shared<Step>(std::move(rec), std::move(done));
   promotions_.Call(
       "Reserve", &perks::v1::PromotionService::Stub::async::Reserve, call,
       [this, call, shared](absl::Status why) {
@@ -803,7 +805,8 @@ CheckoutService::Reactor* CheckoutService::Confirm(Ctx* ctx, const perks::v1::Co
               absl::StrCat(Describe(req->trace()), " is being confirmed with bank reference ",
                            c.bank_reference(), ", not ", req->bank_reference())));
         }
-        return DriveConfirm(std::move(rec), std::move(finish));
+        return DriveConfirm(std::move(rec),
+                            ConfirmAnswer(req->trace(), req->bank_reference(), std::move(finish)));
       case perks::storage::v1::CHECKOUT_STEP_AUTHORIZING:
         return finish(absl::UnavailableError(
             absl::StrCat("the authorization of ", Describe(req->trace()),
@@ -857,7 +860,7 @@ void CheckoutService::DriveConfirm(Record rec, RecordDone done) {
   call->req.set_request_id(StepRequestId(rec, "commit"));
   call->req.set_reservation_id(rec.reservation_id());
   call->req.set_reference(rec.checkout().bank_reference());
-  auto shared = std::make_shared<std::pair<Record, RecordDone>>(std::move(rec), std::move(done));
+  auto shared = std::make_shared<Step>(std::move(rec), std::move(done));
   promotions_.Call(
       "Commit", &perks::v1::PromotionService::Stub::async::Commit, call,
       [this, call, shared](absl::Status why) {
@@ -870,15 +873,19 @@ void CheckoutService::DriveConfirm(Record rec, RecordDone done) {
         };
         if (why.code() == absl::StatusCode::kAlreadyExists) {
           // Committed before, with another bank reference: it is confirmed with that one.
-          return GetReservation(
-              rec.reservation_id(),
-              [this, shared, not_finished](absl::StatusOr<perks::v1::Reservation> r) {
+          const std::string reservation_id = rec.reservation_id();
+          return FinishIfCommitted(
+              reservation_id, shared,
+              [shared, not_finished, reservation_id](absl::StatusOr<perks::v1::Reservation> r) {
                 if (!r.ok()) return not_finished(r.status());
-                if (r->state() != perks::v1::RESERVATION_STATE_COMMITTED) {
-                  return not_finished(
-                      absl::FailedPreconditionError("its reservation is not committed"));
-                }
-                FinishCommitted(std::move(shared->first), *r, std::move(shared->second));
+                Log(LogLevel::kError, "checkout.commit_conflict",
+                    {{"checkout", shared->first.checkout().checkout_id()},
+                     {"reservation", reservation_id}});
+                shared->second(absl::InternalError(
+                    absl::StrCat("the promotion service refused the commit of reservation ",
+                                 reservation_id, " as a repeat with other content, and it is ",
+                                 perks::v1::ReservationState_Name(r->state()),
+                                 ": ask the operator to check its audit log")));
               });
         }
         // Only FAILED_PRECONDITION says the reservation is no longer held.
@@ -889,6 +896,10 @@ void CheckoutService::DriveConfirm(Record rec, RecordDone done) {
             why.message(), "); void the bank payment, or authorize again with a new trace number"));
         auto answer = [shared, refused](absl::StatusOr<Record> r) {
           if (!r.ok()) return shared->second(r.status());
+          // (A reversal that found the reservation committed after all ends it confirmed.)
+          if (r->checkout().state() == perks::v1::CHECKOUT_STATE_CONFIRMED) {
+            return shared->second(std::move(r));
+          }
           shared->second(refused);
         };
         if (rec.checkout().from_balances_fen() > 0) {
@@ -915,8 +926,12 @@ void CheckoutService::FinishCommitted(Record rec, const perks::v1::Reservation& 
   AtStep("confirm.committed");
   perks::v1::Checkout& c = *rec.mutable_checkout();
   c.set_state(perks::v1::CHECKOUT_STATE_CONFIRMED);
-  // The payment the commit was made for (a reversal that found it knows no other).
-  if (!committed.reference().empty()) c.set_bank_reference(committed.reference());
+  // The payment the commit was made for (a reversal that found it knows no other). Only a commit
+  // made by an older build, after its CONFIRMING record, may have kept none.
+  if (!committed.reference().empty() ||
+      rec.step() != perks::storage::v1::CHECKOUT_STEP_CONFIRMING) {
+    c.set_bank_reference(committed.reference());
+  }
   c.set_settled_at_unix_ms(absl::ToUnixMillis(clock_->Now()));
   c.clear_reason();
   rec.set_step(perks::storage::v1::CHECKOUT_STEP_NONE);
@@ -926,23 +941,32 @@ void CheckoutService::FinishCommitted(Record rec, const perks::v1::Reservation& 
   Save(
       std::move(rec),
       [this, done = std::move(done)](absl::StatusOr<Record> saved) mutable {
-        if (saved.ok()) {
-          AtStep("confirm.saved");
-          expiry_.Remove(saved->checkout().checkout_id());
+        if (!saved.ok()) {
+          // The commit stands: the retry (or a reversal, an expiry, the next start) writes it.
+          return done(absl::UnavailableError(
+              absl::StrCat("the confirmation is made but could not be written down yet (",
+                           saved.status().message(), "); send the same request again")));
         }
+        AtStep("confirm.saved");
+        expiry_.Remove(saved->checkout().checkout_id());
         done(std::move(saved));
       },
       std::move(settles));
 }
 
-void CheckoutService::GetReservation(const std::string& reservation_id, ReservationDone done) {
+void CheckoutService::FinishIfCommitted(const std::string& reservation_id,
+                                        std::shared_ptr<Step> step, ReservationDone otherwise) {
   auto call = Gate::NewCall<perks::v1::GetReservationRequest, perks::v1::Reservation>();
   call->req.set_reservation_id(reservation_id);
   promotions_.Call(
       "GetReservation", &perks::v1::PromotionService::Stub::async::GetReservation, call,
-      [call, done = std::make_shared<ReservationDone>(std::move(done))](absl::Status s) {
-        if (!s.ok()) return (*done)(s);
-        (*done)(std::move(call->resp));
+      [this, call, step,
+       otherwise = std::make_shared<ReservationDone>(std::move(otherwise))](absl::Status s) {
+        if (!s.ok()) return (*otherwise)(s);
+        if (call->resp.state() == perks::v1::RESERVATION_STATE_COMMITTED) {
+          return FinishCommitted(std::move(step->first), call->resp, std::move(step->second));
+        }
+        (*otherwise)(std::move(call->resp));
       });
 }
 
@@ -1018,7 +1042,7 @@ CheckoutService::Reactor* CheckoutService::Reverse(Ctx* ctx, const perks::v1::Re
 
 void CheckoutService::DriveReverse(Record rec, RecordDone done) {
   AtStep("reverse.written");
-  auto shared = std::make_shared<std::pair<Record, RecordDone>>(std::move(rec), std::move(done));
+  auto shared = std::make_shared<Step>(std::move(rec), std::move(done));
   auto not_finished = [shared](const absl::Status& why) {
     shared->second(absl::UnavailableError(
         absl::StrCat("the reversal is not finished (", why.message(), "); send it again")));
@@ -1065,30 +1089,33 @@ void CheckoutService::DriveReverse(Record rec, RecordDone done) {
           call->req.set_request_id(StepRequestId(shared->first, "release"));
           call->req.set_reservation_id(std::move(reservation_id));
           call->req.set_reason(shared->first.checkout().reason());
-          promotions_.Call("Release", &perks::v1::PromotionService::Stub::async::Release, call,
-                           [this, call, shared, finish, not_finished,
-                            taken = std::move(taken->taken)](absl::Status why) mutable {
-                             if (why.code() == absl::StatusCode::kFailedPrecondition) {
-                               // Refused as committed: a confirmation's commit was made, and the
-                               // process ended before writing it down. The checkout is confirmed,
-                               // and keeps what the card's balances paid.
-                               return GetReservation(
-                                   call->req.reservation_id(),
-                                   [this, shared, finish, not_finished, taken = std::move(taken)](
-                                       absl::StatusOr<perks::v1::Reservation> r) mutable {
-                                     if (!r.ok()) return not_finished(r.status());
-                                     if (r->state() == perks::v1::RESERVATION_STATE_COMMITTED) {
-                                       return FinishCommitted(std::move(shared->first), *r,
-                                                              std::move(shared->second));
-                                     }
-                                     finish(std::move(taken));
-                                   });
-                             }
-                             if (!why.ok() && !Definitive(why.code())) return not_finished(why);
-                             // Released, or no longer held (it expired): either way nothing is
-                             // held any more.
-                             finish(std::move(taken));
-                           });
+          promotions_.Call(
+              "Release", &perks::v1::PromotionService::Stub::async::Release, call,
+              [this, call, shared, finish, not_finished,
+               taken = std::move(taken->taken)](absl::Status why) mutable {
+                if (why.ok()) return finish(std::move(taken));
+                if (!Definitive(why.code())) return not_finished(why);
+                // Made just now by this reversal: nothing else can have committed it.
+                if (shared->first.reservation_id().empty()) {
+                  return finish(std::move(taken));
+                }
+                // Refused: committed (a confirmation's commit was made, and the
+                // process ended before writing it down), so the checkout is
+                // confirmed and keeps what the card's balances paid; or no longer
+                // held, or not there, and nothing is held.
+                FinishIfCommitted(
+                    call->req.reservation_id(), shared,
+                    [finish, not_finished, why,
+                     taken = std::move(taken)](absl::StatusOr<perks::v1::Reservation> r) mutable {
+                      if (!r.ok() && r.status().code() != absl::StatusCode::kNotFound) {
+                        return not_finished(r.status());
+                      }
+                      if (r.ok() && r->state() == perks::v1::RESERVATION_STATE_HELD) {
+                        return not_finished(why);
+                      }
+                      finish(std::move(taken));
+                    });
+              });
         });
   };
   const Record& held = shared->first;
@@ -1147,7 +1174,7 @@ void CheckoutService::Expire(std::vector<std::string> ids) {
       DriveReverse(std::move(*saved), [this, id, again](absl::StatusOr<Record> r) {
         if (!r.ok()) return again(r.status());
         Unclaim(id);
-        if (expired_) expired_(id);
+        if (expired_ && r->checkout().state() != perks::v1::CHECKOUT_STATE_CONFIRMED) expired_(id);
         EndBackground();
       });
     });

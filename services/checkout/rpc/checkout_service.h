@@ -103,7 +103,8 @@ class CheckoutService final : public perks::v1::CheckoutService::CallbackService
   // service, and every balance return so far is credited to its card; false if that takes longer
   // than `timeout`.
   bool WaitSettled(absl::Duration timeout);
-  // How many checkouts the last Connect found in the middle of a step, and finished (tests).
+  // How many checkouts the last Connect found in the middle of a step (or committed, with the
+  // confirmation not yet written), and finished (tests).
   size_t Recovered() const;
   // Called with each checkout's id once it has expired (tests).
   void OnExpired(std::function<void(const std::string&)> expired) { expired_ = std::move(expired); }
@@ -196,8 +197,13 @@ class CheckoutService final : public perks::v1::CheckoutService::CallbackService
   // or found by a later reversal, expiry or restart): the discount goes to settlement in the same
   // write.
   void FinishCommitted(Record rec, const perks::v1::Reservation& committed, RecordDone done);
+  // A step's record and what it answers, shared by the calls that finish it.
+  using Step = std::pair<Record, RecordDone>;
   using ReservationDone = absl::AnyInvocable<void(absl::StatusOr<perks::v1::Reservation>)>;
-  void GetReservation(const std::string& reservation_id, ReservationDone done);
+  // Reads the reservation: committed, `step` is finished as confirmed (FinishCommitted) and
+  // answered; otherwise `otherwise` has what was read, or why it could not be.
+  void FinishIfCommitted(const std::string& reservation_id, std::shared_ptr<Step> step,
+                         ReservationDone otherwise);
   // Finishes whatever step `rec` is in.
   void Drive(Record rec, RecordDone done);
   // From the expiry queue.
