@@ -6,6 +6,9 @@
 // a 10%-off campaign funded by the bank and the merchant), as the installation admin whose token
 // it is given. Then each terminal runs authorize + confirm pairs back to back, reversing some of
 // them and sending some requests twice, for --seconds; the figures are of that window.
+// With --rate the tills together start that many pairs a second, each on its own schedule (as
+// customers arrive, not as fast as the server answers), and a pair's latency is counted from when
+// it was due: a till that fell behind counts its wait too.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -50,6 +53,7 @@ struct Options {
   int cards = 2000;
   double seconds = 10;
   double ceiling_seconds = 5;
+  double rate = 0;  // pairs started per second by all tills together; 0: back to back
   int reverse_percent = 5;
   int repeat_percent = 5;
   int attempts_max = 5;
@@ -143,6 +147,11 @@ class Till {
         stop_(stop),
         finished_(std::move(finished)),
         rng_(o.seed * 7919 + static_cast<uint32_t>(index)),
+        interval_(o.rate > 0 ? std::chrono::duration_cast<Clock::duration>(
+                                   std::chrono::duration<double>(o.terminals / o.rate))
+                             : Clock::duration::zero()),
+        // The tills' schedules are spread over one interval.
+        due_(Clock::now() + interval_ * index / o.terminals),
         date_(absl::FormatTime("%Y%m%d", absl::Now(), absl::FixedTimeZone(8 * 3600))) {}
 
   void Start() { NextPair(); }
@@ -163,8 +172,22 @@ class Till {
     return "";
   }
 
+  // The next pair: at once, or when it is due.
   void NextPair() {
     if (stop_.load(std::memory_order_relaxed)) return finished_();
+    if (interval_ == Clock::duration::zero()) return Begin(Clock::now());
+    const Clock::time_point due = due_;
+    due_ += interval_;
+    const Clock::duration wait = due - Clock::now();
+    if (wait <= Clock::duration::zero()) return Begin(due);  // behind: it waited already
+    alarm_ = std::make_unique<grpc::Alarm>();
+    alarm_->Set(std::chrono::system_clock::now() + wait, [this, due](bool) {
+      if (stop_.load(std::memory_order_relaxed)) return finished_();
+      Begin(due);
+    });
+  }
+
+  void Begin(Clock::time_point due) {
     ++n_;
     auth_.Clear();
     auth_.mutable_trace()->set_trace(std::to_string(n_));
@@ -172,7 +195,7 @@ class Till {
     auth_.mutable_card()->set_card_number(cards_[rng_() % cards_.size()]);
     auth_.set_amount_fen(2000 + static_cast<int64_t>(rng_() % 50000));
     counted_ = measuring_.load(std::memory_order_relaxed);
-    began_ = Clock::now();
+    began_ = due;
     Send(Step::kAuthorize, 0);
   }
 
@@ -267,6 +290,8 @@ class Till {
   const std::atomic<bool>& stop_;
   absl::AnyInvocable<void()> finished_;
   std::mt19937 rng_;
+  const Clock::duration interval_;  // between this till's pairs (zero: back to back)
+  Clock::time_point due_;           // when its next pair is due
   const std::string date_;
   Tally t_;
   // The pair under way: only its own callbacks touch these, one after another.
@@ -355,6 +380,12 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
   app.add_option("--seconds", o.seconds, "how long to measure checkouts")->capture_default_str();
+  app.add_option("--rate", o.rate,
+                 "pairs (authorize, then confirm or reverse) all tills together start a second, "
+                 "each till on its own schedule; latency counts from when a pair was due (0: each "
+                 "till starts its next pair as soon as the last is answered)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e6));
   app.add_option("--ceiling-seconds", o.ceiling_seconds,
                  "how long to measure one durable write's ceiling (0: skip)")
       ->capture_default_str();
@@ -494,31 +525,37 @@ int main(int argc, char** argv) {
       absl::StrAppend(&errors, errors.empty() ? "" : ",", "\"", code, "\":", n);
     }
     std::cout << absl::StrFormat(
-        "{\"terminals\":%d,\"seconds\":%.2f,\"checkouts_per_s\":%.1f,\"pair_p50_ms\":%.2f,"
+        "{\"terminals\":%d,\"offered_pairs_per_s\":%.1f,\"seconds\":%.2f,"
+        "\"checkouts_per_s\":%.1f,\"pair_p50_ms\":%.2f,"
         "\"pair_p99_ms\":%.2f,\"authorize_p99_ms\":%.2f,\"confirm_p99_ms\":%.2f,"
         "\"confirmed\":%d,\"reversed\":%d,\"repeats\":%d,\"retries\":%d,\"shed\":%d,"
         "\"errors\":{%s},"
         "\"durable_write_per_s\":%.1f,\"durable_write_p50_ms\":%.2f,"
         "\"durable_write_p99_ms\":%.2f,\"server_cpu_ms_per_checkout\":%s,"
         "\"server_cores\":%s,\"loadgen_cpu_ms_per_checkout\":%.3f,\"loadgen_cores\":%.2f}\n",
-        o.terminals, window_s, per_s, all.pair.Ms(0.50), all.pair.Ms(0.99), all.authorize.Ms(0.99),
-        all.confirm.Ms(0.99), all.confirmed, all.reversed, all.repeats, all.retries, all.shed,
-        errors, ceiling_per_s, ceiling.latency.Ms(0.50), ceiling.latency.Ms(0.99),
+        o.terminals, o.rate, window_s, per_s, all.pair.Ms(0.50), all.pair.Ms(0.99),
+        all.authorize.Ms(0.99), all.confirm.Ms(0.99), all.confirmed, all.reversed, all.repeats,
+        all.retries, all.shed, errors, ceiling_per_s, ceiling.latency.Ms(0.50),
+        ceiling.latency.Ms(0.99),
         server_cpu ? absl::StrFormat("%.3f", server_cpu_s * 1000 / confirmed) : "null",
         server_cpu ? absl::StrFormat("%.2f", server_cpu_s / window_s) : "null",
         own_cpu_s * 1000 / confirmed, own_cpu_s / window_s);
     return all.confirmed > 0 ? 0 : 1;
   }
   std::cout << absl::StrFormat(
-      "checkouts (authorize + confirm): %.0f/s over %.1f s from %d tills\n"
+      "checkouts (authorize + confirm): %.0f/s over %.1f s from %d tills%s\n"
       "  pair latency   p50 %.2f ms  p99 %.2f ms  max %.2f ms\n"
       "  authorize      p50 %.2f ms  p99 %.2f ms\n"
       "  confirm        p50 %.2f ms  p99 %.2f ms\n"
       "  confirmed %d, reversed %d, sent twice %d, retried %d (%d of them asked to by a server "
       "at its bound)\n",
-      per_s, window_s, o.terminals, all.pair.Ms(0.50), all.pair.Ms(0.99), all.pair.Ms(1.0),
-      all.authorize.Ms(0.50), all.authorize.Ms(0.99), all.confirm.Ms(0.50), all.confirm.Ms(0.99),
-      all.confirmed, all.reversed, all.repeats, all.retries, all.shed);
+      per_s, window_s, o.terminals,
+      o.rate > 0
+          ? absl::StrFormat(", %.0f pairs/s offered (%d%% reversed)", o.rate, o.reverse_percent)
+          : "",
+      all.pair.Ms(0.50), all.pair.Ms(0.99), all.pair.Ms(1.0), all.authorize.Ms(0.50),
+      all.authorize.Ms(0.99), all.confirm.Ms(0.50), all.confirm.Ms(0.99), all.confirmed,
+      all.reversed, all.repeats, all.retries, all.shed);
   std::cout << "  CPU per confirmed checkout: ";
   if (server_cpu) {
     std::cout << absl::StrFormat("server %.3f ms (%.2f cores), ", server_cpu_s * 1000 / confirmed,
