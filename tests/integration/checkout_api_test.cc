@@ -231,7 +231,9 @@ TEST_F(CheckoutApiTest, ACommitNeverWrittenDownEndsTheCheckoutConfirmedWhoeverFi
     return c;
   };
 
-  // The reversal is refused: the purchase is confirmed.
+  // The reversal, five minutes later, is refused: the purchase is confirmed, as of its commit.
+  const absl::Time committed_at = clock_.Now();
+  clock_.Set(committed_at + absl::Minutes(5));
   Checkout out;
   grpc::Status s = Reverse(1, &out);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
@@ -240,6 +242,7 @@ TEST_F(CheckoutApiTest, ACommitNeverWrittenDownEndsTheCheckoutConfirmedWhoeverFi
   EXPECT_EQ(c.state(), perks::v1::CHECKOUT_STATE_CONFIRMED);
   EXPECT_EQ(c.bank_reference(), "RRN000000001");
   EXPECT_EQ(c.reason(), "");
+  EXPECT_EQ(c.settled_at_unix_ms(), absl::ToUnixMillis(committed_at));
 
   // A confirmation with another bank reference is told which one the purchase was confirmed with.
   s = Confirm(2, &out, "RRN000000009");
@@ -255,6 +258,7 @@ TEST_F(CheckoutApiTest, ACommitNeverWrittenDownEndsTheCheckoutConfirmedWhoeverFi
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(out.state(), perks::v1::CHECKOUT_STATE_CONFIRMED);
   EXPECT_EQ(out.bank_reference(), "RRN000000003");
+  EXPECT_EQ(out.settled_at_unix_ms(), absl::ToUnixMillis(committed_at));
 
   for (const Checkout& held : a) {
     EXPECT_EQ(ReservationOf(held), perks::v1::RESERVATION_STATE_COMMITTED);

@@ -932,7 +932,10 @@ void CheckoutService::FinishCommitted(Record rec, const perks::v1::Reservation& 
       rec.step() != perks::storage::v1::CHECKOUT_STEP_CONFIRMING) {
     c.set_bank_reference(committed.reference());
   }
-  c.set_settled_at_unix_ms(absl::ToUnixMillis(clock_->Now()));
+  // As of the commit, which a restart or a reversal may find much later (its business day is
+  // the commit's, as the bank's payment's is).
+  c.set_settled_at_unix_ms(committed.settled_at_unix_ms() != 0 ? committed.settled_at_unix_ms()
+                                                               : absl::ToUnixMillis(clock_->Now()));
   c.clear_reason();
   rec.set_step(perks::storage::v1::CHECKOUT_STEP_NONE);
   rec.clear_reversing_to();

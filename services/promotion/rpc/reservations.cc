@@ -172,6 +172,7 @@ absl::Status Reservations::Settle(storage::Txn& txn, ReservationRecord& rec,
   Reservation& r = *rec.mutable_reservation();
   r.set_state(state);
   r.set_reason(reason);
+  r.set_settled_at_unix_ms(now_ms);
   rec.set_updated_at_unix_ms(now_ms);
   txn.Put(reservations_, keys::Reservation(r.reservation_id()).bytes(), rec.SerializeAsString());
   txn.Delete(reservations_, keys::Open(r.reservation_id()).bytes());

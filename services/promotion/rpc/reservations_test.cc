@@ -164,16 +164,21 @@ TEST_F(ReservationsTest, AReservationHoldsItsDiscountUntilCommittedAndCommittedI
   EXPECT_EQ(Release(r.reservation_id()).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
-TEST_F(ReservationsTest, ACommitKeepsThePaymentItBelongsToAcrossARestart) {
+TEST_F(ReservationsTest, ACommitKeepsThePaymentItBelongsToAndWhenAcrossARestart) {
   Reservation r = Reserve(For("a"));
+  EXPECT_EQ(r.settled_at_unix_ms(), 0);
+  clock_.Advance(absl::Minutes(1));
+  const int64_t committed_at = absl::ToUnixMillis(clock_.Now());
   auto c = Commit(r.reservation_id(), Till(), "BANK-0001");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->reference(), "BANK-0001");
+  clock_.Advance(absl::Minutes(1));
   Restart();
   auto got = reservations_->Get(r.reservation_id(), Till());
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->state(), perks::v1::RESERVATION_STATE_COMMITTED);
   EXPECT_EQ(got->reference(), "BANK-0001");
+  EXPECT_EQ(got->settled_at_unix_ms(), committed_at);
 }
 
 TEST_F(ReservationsTest, TheBudgetIsNeverExceededAndAReleaseGivesItBack) {
