@@ -82,11 +82,14 @@ absl::StatusOr<CheckoutService::Record> AnswerConfirmed(CheckoutService::Record 
   return rec;
 }
 
+// What a till does when its purchase cannot be confirmed.
+constexpr char kVoidOrAuthorizeAgain[] =
+    "void the bank payment, or authorize again with a new trace number";
+
 std::string ExpiredRefusal(const perks::v1::TraceRef& t, const perks::v1::Checkout& c) {
   return absl::StrCat("the authorization of ", Describe(t), " expired at ",
-                      LocalTime(c.expires_at_unix_ms()),
-                      " (Asia/Shanghai); void the bank payment, or authorize again with a new "
-                      "trace number");
+                      LocalTime(c.expires_at_unix_ms()), " (Asia/Shanghai); ",
+                      kVoidOrAuthorizeAgain);
 }
 
 // A confirmation's answer once the reversal (or expiry) it found is finished: refused with
@@ -105,8 +108,7 @@ CheckoutService::RecordDone ConfirmAnswer(perks::v1::TraceRef trace, std::string
     }
     if (refusal.empty()) {
       refusal = absl::StrCat(Describe(trace), " is ", perks::v1::CheckoutState_Name(state),
-                             " and cannot be confirmed; void the bank payment, or authorize again "
-                             "with a new trace number");
+                             " and cannot be confirmed; ", kVoidOrAuthorizeAgain);
     }
     finish(absl::FailedPreconditionError(refusal));
   };
@@ -390,9 +392,13 @@ void CheckoutService::RecoverAuthorized(Record rec) {
     return Unclaim(id);
   }
   BeginBackground();
+  auto end = [this, id] {
+    Unclaim(id);
+    EndBackground();
+  };
   const std::string reservation_id = rec.reservation_id();
-  auto step =
-      std::make_shared<Step>(std::move(rec), [this, id, expires](absl::StatusOr<Record> saved) {
+  auto step = std::make_shared<Step>(
+      std::move(rec), [this, id, expires, end](absl::StatusOr<Record> saved) {
         if (saved.ok()) {
           std::lock_guard<std::mutex> lock(mu_);
           ++recovered_;
@@ -402,19 +408,17 @@ void CheckoutService::RecoverAuthorized(Record rec) {
               {{"checkout", id}, {"reason", saved.status().ToString()}});
           expiry_.Add(id, expires);
         }
-        Unclaim(id);
-        EndBackground();
+        end();
       });
   FinishIfCommitted(reservation_id, step,
-                    [this, id, expires](absl::StatusOr<perks::v1::Reservation> r) {
+                    [this, id, expires, end](absl::StatusOr<perks::v1::Reservation> r) {
                       if (!r.ok()) {
                         // Its expiry (or its Confirm or Reverse) finds a commit all the same.
                         Log(LogLevel::kWarning, "checkout.recovery_deferred",
                             {{"checkout", id}, {"reason", r.status().ToString()}});
                       }
                       expiry_.Add(id, expires);  // waits for its Confirm or Reverse
-                      Unclaim(id);
-                      EndBackground();
+                      end();
                     });
 }
 
@@ -824,8 +828,7 @@ CheckoutService::Reactor* CheckoutService::Confirm(Ctx* ctx, const perks::v1::Co
       case perks::v1::CHECKOUT_STATE_REVERSED:
         return finish(absl::FailedPreconditionError(absl::StrCat(
             Describe(req->trace()), " was reversed at ", LocalTime(c.settled_at_unix_ms()),
-            " and cannot be confirmed; void the bank payment, or authorize again with a new ",
-            "trace number")));
+            " and cannot be confirmed; ", kVoidOrAuthorizeAgain)));
       case perks::v1::CHECKOUT_STATE_EXPIRED:
         return finish(absl::FailedPreconditionError(ExpiredRefusal(req->trace(), c)));
       case perks::v1::CHECKOUT_STATE_AUTHORIZED:
@@ -891,9 +894,9 @@ void CheckoutService::DriveConfirm(Record rec, RecordDone done) {
         // Only FAILED_PRECONDITION says the reservation is no longer held.
         if (why.code() != absl::StatusCode::kFailedPrecondition) return not_finished(why);
         // The campaigns no longer hold it: the authorization has expired.
-        absl::Status refused = absl::FailedPreconditionError(absl::StrCat(
-            "the authorization of ", rec.checkout().checkout_id(), " is no longer held (",
-            why.message(), "); void the bank payment, or authorize again with a new trace number"));
+        absl::Status refused = absl::FailedPreconditionError(
+            absl::StrCat("the authorization of ", rec.checkout().checkout_id(),
+                         " is no longer held (", why.message(), "); ", kVoidOrAuthorizeAgain));
         auto answer = [shared, refused](absl::StatusOr<Record> r) {
           if (!r.ok()) return shared->second(r.status());
           // (A reversal that found the reservation committed after all ends it confirmed.)
